@@ -1,0 +1,110 @@
+"""Typed configurations and the named profiles `tiny` and `paper`.
+
+A profile is data, not a code path: every difference between running the course on a laptop
+and reproducing the paper on a GPU is a field value here. Later chapters add model, SDE and
+training configs to `Profile`; the fields below are the ones the data and audio front end use.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class MelConfig:
+    """Log-Mel features. The defaults are those of the public 16 kHz HiFi-GAN vocoders, so a
+    pretrained vocoder can turn generated features into audio (see ../PAPER decisions)."""
+
+    sample_rate: int = SAMPLE_RATE
+    n_fft: int = 1024
+    win_length: int = 1024
+    hop_length: int = 256
+    n_mels: int = 80
+    f_min: float = 0.0
+    f_max: float = 8000.0
+    # log(max(|STFT| mel, clamp)): magnitude (power 1), natural log, floor at 1e-5
+    clamp: float = 1e-5
+    # Fixed affine map into model space, the same for every data set so that a noise level
+    # means the same thing everywhere: x = (log_mel - center) / scale. The log floor
+    # log floor log(1e-5) = -11.51 maps to -1.00 and the loudest bins of FSDD speech (about
+    # +1.5) to +1.0; see chapter 1 for the measured range.
+    norm_center: float = -5.0
+    norm_scale: float = 6.5
+    clip_seconds: float = 1.0
+
+    @property
+    def clip_samples(self) -> int:
+        return int(round(self.clip_seconds * self.sample_rate))
+
+    @property
+    def n_frames(self) -> int:
+        """Frames of one clip: centred STFT, one frame per hop plus one."""
+        return self.clip_samples // self.hop_length + 1
+
+    @property
+    def log_floor(self) -> float:
+        return math.log(self.clamp)
+
+
+DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which clips to train on. `source` is one of "fsdd", "synth", "sc09" or "speech_commands"."""
+
+    source: str = "fsdd"
+    labels: tuple[str, ...] = DIGITS
+    root: str | None = None  # None: the source's environment variable or the data home
+    batch_size: int = 32
+    num_workers: int = 0
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    mel: MelConfig = field(default_factory=MelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    seed: int = 0
+
+    def replace(self, **changes) -> "Profile":
+        return dataclasses.replace(self, **changes)
+
+
+PROFILES: dict[str, Profile] = {
+    # CPU, minutes, real voices from the offline FSDD copy.
+    "tiny": Profile(name="tiny", data=DataConfig(source="fsdd", batch_size=32)),
+    # The paper's scale: SC09 on one GPU.
+    "paper": Profile(name="paper", data=DataConfig(source="sc09", batch_size=64, num_workers=4)),
+}
+
+
+def get_profile(name: str) -> Profile:
+    """The named profile; an unknown name lists the known ones."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown profile {name!r}; choose one of {', '.join(sorted(PROFILES))}"
+        ) from None
+
+
+def config_to_dict(cfg) -> dict:
+    """A JSON-ready dict of a (nested) dataclass config."""
+    return dataclasses.asdict(cfg)
+
+
+def config_diff(a: dict, b: dict, prefix: str = "") -> list[str]:
+    """Dotted names of the fields where two config dicts differ, for error messages."""
+    out = []
+    for key in sorted(set(a) | set(b)):
+        name = f"{prefix}{key}"
+        va, vb = a.get(key, "<missing>"), b.get(key, "<missing>")
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out += config_diff(va, vb, prefix=name + ".")
+        elif va != vb:
+            out.append(f"{name}: {va!r} != {vb!r}")
+    return out

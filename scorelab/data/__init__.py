@@ -1,0 +1,39 @@
+"""Data sources behind one interface: `load_dataset(source, split)` gives a data set of 1 s,
+16 kHz mono clips with integer labels and `label_names`.
+
+Sources: "fsdd" (real voices, the tiny profile's default), "synth" (espeak-ng digits in the
+Speech Commands layout), "sc09" (the digits of Speech Commands v0.02) and "speech_commands"
+(any label subset of it).
+"""
+from __future__ import annotations
+
+from ..config import DIGITS
+from .base import SPLITS, Clip, ClipDataset
+from .cache import cached_log_mels, compute_log_mels, log_mel_dataset
+from .fsdd import download_fsdd, fsdd
+from .speech_commands import download_speech_commands, sc09, speech_commands
+from .synth import make_synthetic_digits, synthetic_digits
+
+SOURCES = ("fsdd", "synth", "sc09", "speech_commands")
+
+
+def load_dataset(source: str, split: str = "train", root=None, labels=None,
+                 download: bool = False) -> ClipDataset:
+    """One split of a data source; labels default to the ten digits."""
+    labels = tuple(labels) if labels else DIGITS
+    if source == "fsdd":
+        return fsdd(root, split, labels, download=download)
+    if source == "synth":
+        return synthetic_digits(root, split, labels)
+    if source in ("sc09", "speech_commands"):
+        if download:
+            download_speech_commands(root, labels)
+        return speech_commands(root, split, labels, source=source)
+    raise ValueError(f"unknown data source {source!r}; choose one of {', '.join(SOURCES)}")
+
+
+__all__ = [
+    "SOURCES", "SPLITS", "Clip", "ClipDataset", "cached_log_mels", "compute_log_mels",
+    "download_fsdd", "download_speech_commands", "fsdd", "load_dataset", "log_mel_dataset",
+    "make_synthetic_digits", "sc09", "speech_commands", "synthetic_digits",
+]

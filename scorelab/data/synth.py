@@ -1,0 +1,166 @@
+"""Synthetic spoken digits made offline with espeak-ng, written in the Speech Commands layout.
+
+Each synthetic "speaker" is an espeak-ng voice (an English accent), a voice variant (m1..m7,
+f1..f5), a base speed and a base pitch; each take jitters speed and pitch a little, scales the
+level and adds faint white noise, so no two clips are identical. Everything is drawn from one
+seeded generator: the same seed (and espeak-ng version) gives the same files. Speakers are
+split whole into train / validation / test, as Speech Commands splits by speaker.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from ..audio.clips import prepare_clip
+from ..audio.io import read_audio, write_audio
+from ..config import DIGITS, SAMPLE_RATE
+from ..paths import resolve_root
+
+ACCENTS = ("en-us", "en-gb", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan",
+           "en-gb-x-gbcwmd", "en-us-nyc")
+VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5")
+
+
+@dataclass(frozen=True)
+class SynthSpeaker:
+    accent: str
+    variant: str
+    speed: int  # words per minute
+    pitch: int  # espeak-ng pitch 0..99
+
+    @property
+    def speaker_id(self) -> str:
+        """An 8-hex-digit id, like the speaker hashes of Speech Commands file names."""
+        return hashlib.sha1(repr(asdict(self)).encode()).hexdigest()[:8]
+
+
+def espeak_binary() -> str:
+    path = shutil.which("espeak-ng")
+    if path is None:
+        raise FileNotFoundError(
+            "espeak-ng is not installed: it makes the synthetic digits. Install it with "
+            "`sudo apt-get install espeak-ng` (Debian/Ubuntu), `brew install espeak-ng` (macOS), "
+            "or run `make data`, which installs it"
+        )
+    return path
+
+
+def speak(word: str, speaker: SynthSpeaker, speed: int, pitch: int, workdir: Path) -> tuple[torch.Tensor, int]:
+    """One utterance of `word` by espeak-ng: (channels, samples) float waveform and its rate."""
+    out = workdir / f"{word}-{speaker.speaker_id}-{speed}-{pitch}.wav"
+    cmd = [espeak_binary(), "-v", f"{speaker.accent}+{speaker.variant}", "-s", str(speed),
+           "-p", str(pitch), "-w", str(out), word]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0 or not out.is_file():
+        raise RuntimeError(f"espeak-ng failed for {word!r} with {' '.join(cmd[1:-1])}: "
+                           f"{done.stderr.strip() or 'no output file'}")
+    wave, sr = read_audio(out)
+    out.unlink()
+    return wave, sr
+
+
+def draw_speakers(n: int, rng: random.Random) -> list[SynthSpeaker]:
+    speakers, seen = [], set()
+    while len(speakers) < n:
+        s = SynthSpeaker(rng.choice(ACCENTS), rng.choice(VARIANTS), rng.randint(130, 190),
+                         rng.randint(25, 75))
+        if s.speaker_id not in seen:
+            seen.add(s.speaker_id)
+            speakers.append(s)
+    return speakers
+
+
+def split_speakers(speakers: list[SynthSpeaker], rng: random.Random,
+                   fractions=(0.1, 0.1)) -> dict[str, list[SynthSpeaker]]:
+    """Whole speakers to validation and test (at least one each), the rest to train."""
+    order = speakers[:]
+    rng.shuffle(order)
+    n_val = max(1, round(fractions[0] * len(order)))
+    n_test = max(1, round(fractions[1] * len(order)))
+    return {"validation": order[:n_val], "test": order[n_val:n_val + n_test],
+            "train": order[n_val + n_test:]}
+
+
+def make_synthetic_digits(out: str | os.PathLike | None = None, words: tuple[str, ...] = DIGITS,
+                          n_speakers: int = 40, takes: int = 5, seed: int = 0,
+                          workers: int = 2, progress: bool = True) -> Path:
+    """Write words x n_speakers x takes clips (1 s, 16 kHz) in Speech Commands layout to out.
+
+    out defaults to $SCORELAB_SYNTH, else <data home>/synth. The folder is built beside its
+    final place and moved in when complete, so an interrupted run leaves no partial data set.
+    """
+    if n_speakers < 3:
+        raise ValueError("need at least 3 speakers: one each for train, validation and test")
+    out = resolve_root(out, "SCORELAB_SYNTH", "synth")
+    rng = random.Random(seed)
+    speakers = draw_speakers(n_speakers, rng)
+    splits = split_speakers(speakers, rng)
+    jobs = []
+    for word in words:
+        for s in speakers:
+            for take in range(takes):
+                jobs.append((word, s, take, rng.randint(-12, 12), rng.randint(-6, 6),
+                             rng.uniform(0.25, 0.9), rng.uniform(-75, -55), rng.randrange(2**31)))
+    staging = Path(tempfile.mkdtemp(prefix=out.name + ".", dir=_parent(out)))
+    scratch = Path(tempfile.mkdtemp(prefix="espeak-"))
+
+    def render(job):
+        word, s, take, dspeed, dpitch, peak, noise_db, noise_seed = job
+        wave, sr = speak(word, s, s.speed + dspeed, max(0, min(99, s.pitch + dpitch)), scratch)
+        clip = prepare_clip(wave, sr)
+        clip = clip * (peak / clip.abs().max().clamp_min(1e-6))
+        gen = torch.Generator().manual_seed(noise_seed)
+        clip = clip + 10 ** (noise_db / 20) * torch.randn(clip.shape, generator=gen)
+        write_audio(staging / word / f"{s.speaker_id}_nohash_{take}.wav", clip, SAMPLE_RATE)
+
+    try:
+        from tqdm.auto import tqdm
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(tqdm(pool.map(render, jobs), total=len(jobs), desc="espeak-ng digits",
+                      disable=not progress))
+        for split, name in (("validation", "validation_list.txt"), ("test", "testing_list.txt")):
+            ids = {s.speaker_id for s in splits[split]}
+            lines = sorted(f"{w}/{s.speaker_id}_nohash_{t}.wav" for w in words for s in speakers
+                           if s.speaker_id in ids for t in range(takes))
+            (staging / name).write_text("\n".join(lines) + "\n")
+        (staging / "synth_config.json").write_text(json.dumps({
+            "seed": seed, "words": list(words), "takes": takes, "espeak_ng": _espeak_version(),
+            "speakers": {split: [dict(asdict(s), id=s.speaker_id) for s in group]
+                         for split, group in splits.items()},
+        }, indent=1))
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def _parent(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.parent
+
+
+def _espeak_version() -> str:
+    done = subprocess.run([espeak_binary(), "--version"], capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def synthetic_digits(root=None, split="train", labels=DIGITS):
+    """The synthetic digits as a data set (read with the Speech Commands loader)."""
+    from .speech_commands import speech_commands
+
+    return speech_commands(root, split, labels, source="synth", env="SCORELAB_SYNTH",
+                           default_name="synth")

@@ -1,0 +1,28 @@
+import pytest
+
+from scorelab.config import DIGITS, MelConfig, config_diff, config_to_dict, get_profile
+
+
+def test_profiles_are_data():
+    tiny, paper = get_profile("tiny"), get_profile("paper")
+    assert tiny.data.source == "fsdd" and paper.data.source == "sc09"
+    assert tiny.mel == paper.mel  # one feature space for both scales
+
+
+def test_unknown_profile_names_the_known_ones():
+    with pytest.raises(ValueError, match="choose one of paper, tiny"):
+        get_profile("huge")
+
+
+def test_mel_defaults_match_the_paper_decisions():
+    cfg = MelConfig()
+    assert (cfg.sample_rate, cfg.n_mels, cfg.n_fft, cfg.hop_length, cfg.f_max) == (16000, 80, 1024, 256, 8000)
+    assert cfg.clip_samples == 16000 and cfg.n_frames == 63
+    assert len(DIGITS) == 10
+
+
+def test_config_diff_names_changed_fields():
+    a = config_to_dict(get_profile("tiny"))
+    b = config_to_dict(get_profile("tiny").replace(mel=MelConfig(n_mels=64)))
+    assert config_diff(a, b) == ["mel.n_mels: 80 != 64"]
+    assert config_diff(a, a) == []
