@@ -129,6 +129,6 @@ def data_home(tmp_path, monkeypatch) -> Path:
     """An empty data home, so no test reads or writes the user's."""
     home = tmp_path / "home"
     monkeypatch.setenv("SCORELAB_DATA", str(home))
-    for var in ("SCORELAB_SC09", "SCORELAB_SYNTH", "SCORELAB_HIFIGAN"):
+    for var in ("SCORELAB_FSDD", "SCORELAB_SC09", "SCORELAB_SYNTH", "SCORELAB_HIFIGAN"):
         monkeypatch.delenv(var, raising=False)
     return home

@@ -143,3 +143,11 @@ def test_core_imports_without_soundfile_or_librosa():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "pip install soundfile" in done.stdout
+
+
+def test_band_centres_rise_from_zero_to_fmax():
+    from scorelab.audio import band_centres
+
+    c = band_centres(MelConfig())
+    assert c.shape == (80,) and (c.diff() >= 0).all()
+    assert c[0] < 100 and 7500 < c[-1] <= 8000

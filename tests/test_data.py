@@ -100,6 +100,8 @@ def test_speech_commands_errors_are_actionable(speech_commands_root, tmp_path):
         speech_commands(speech_commands_root, "train", ("zero",))
     with pytest.raises(FileNotFoundError, match="scorelab data sc09 --download"):
         speech_commands(tmp_path / "absent")
+    with pytest.raises(FileNotFoundError, match="scorelab data synth --out"):
+        synthetic_digits(tmp_path / "absent")
     with pytest.raises(ValueError, match="unknown split"):
         speech_commands(speech_commands_root, "dev")
 
@@ -168,3 +170,13 @@ def test_cache_is_reused_and_never_stale(speech_commands_root, tmp_path, monkeyp
         f.write_bytes(b"garbage")
     rebuilt, _ = cached_log_mels(ds, cache_dir=cache)
     assert calls == [1, 1, 1] and rebuilt.shape == (4, 80, 63)
+
+
+def test_examples_and_durations(speech_commands_root):
+    from scorelab.data import durations, examples
+
+    ds = speech_commands(speech_commands_root, "train", ("two", "zero"))
+    ex = examples(ds, per_label=2)
+    assert list(ex) == ["two", "two 2", "zero", "zero 2"]
+    assert torch.equal(ex["zero"], ds[[c.label for c in ds.clips].index(1)][0])
+    assert durations(ds).tolist() == [1.0] * 4

@@ -3,6 +3,7 @@ server ignores ranges, checksum failure, the offline error; then SC09 and FSDD e
 import hashlib
 import io
 import os
+import shutil
 import tarfile
 
 import pytest
@@ -82,10 +83,14 @@ def test_sc09_download_extracts_only_the_requested_words(file_server, tmp_path, 
     assert sorted(p.name for p in root.iterdir()) == ["one", "testing_list.txt", "validation_list.txt", "zero"]
     ds = sc09(root, "train", ("zero", "one"))
     assert len(ds) == 4 and ds.counts() == {"zero": 2, "one": 2}
-    # running it again reuses the archive and re-extracts without the network
+    # existing word folders are never overwritten; a missing one is re-extracted from the
+    # kept archive without the network
+    (root / "zero" / "mine.wav").write_bytes((root / "zero" / "aaaa1111_nohash_0.wav").read_bytes())
+    shutil.rmtree(root / "one")
     file_server.files.clear()
     download_speech_commands(root, ("zero", "one"), url=file_server.url("/sc.tar.gz"),
                              sha256=hashlib.sha256(archive).hexdigest())
+    assert (root / "zero" / "mine.wav").is_file()
     assert len(sc09(root, "test", ("zero", "one"))) == 2
 
 
@@ -100,3 +105,18 @@ def test_fsdd_download_end_to_end(file_server, tmp_path, data_home):
     assert root == data_home / "fsdd" / "recordings"
     assert len(list(root.glob("*.wav"))) == 30
     assert [len(fsdd(root, s)) for s in ("train", "validation", "test")] == [10, 10, 10]
+
+
+def test_fsdd_download_never_touches_existing_recordings(file_server, tmp_path, data_home, monkeypatch):
+    mine = tmp_path / "my_fsdd"
+    write_wav(mine / "0_me_0.wav", tone(300, 0.5, 8000), 8000)
+    monkeypatch.setenv("SCORELAB_FSDD", str(mine))  # a user's own copy is not a download target
+    file_server.files["/fsdd.tar.gz"] = b"never served"
+    assert download_fsdd(mine, url=file_server.url("/fsdd.tar.gz")) == mine
+    assert file_server.ranges == [] and [p.name for p in mine.iterdir()] == ["0_me_0.wav"]
+    other = tmp_path / "other"
+    (other / "notes.txt").parent.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="holds files but no recordings"):
+        download_fsdd(other, url=file_server.url("/fsdd.tar.gz"))
+    assert (other / "notes.txt").read_text() == "keep me"

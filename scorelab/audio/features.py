@@ -23,6 +23,12 @@ def mel_filterbank(cfg: MelConfig) -> torch.Tensor:
     )
 
 
+def band_centres(cfg: MelConfig) -> torch.Tensor:
+    """The frequency (Hz) at which each Mel band's filter peaks."""
+    freqs = torch.linspace(0, cfg.sample_rate / 2, cfg.n_fft // 2 + 1)
+    return freqs[mel_filterbank(cfg).argmax(dim=0)]
+
+
 class LogMel(nn.Module):
     """(..., samples) float waveform -> (..., n_mels, frames) natural-log Mel magnitude.
 

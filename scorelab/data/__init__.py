@@ -8,7 +8,7 @@ Speech Commands layout), "sc09" (the digits of Speech Commands v0.02) and "speec
 from __future__ import annotations
 
 from ..config import DIGITS
-from .base import SPLITS, Clip, ClipDataset
+from .base import SPLITS, Clip, ClipDataset, durations, examples
 from .cache import cached_log_mels, compute_log_mels, log_mel_dataset
 from .fsdd import download_fsdd, fsdd
 from .speech_commands import download_speech_commands, sc09, speech_commands
@@ -34,6 +34,6 @@ def load_dataset(source: str, split: str = "train", root=None, labels=None,
 
 __all__ = [
     "SOURCES", "SPLITS", "Clip", "ClipDataset", "cached_log_mels", "compute_log_mels",
-    "download_fsdd", "download_speech_commands", "fsdd", "load_dataset", "log_mel_dataset",
+    "download_fsdd", "download_speech_commands", "durations", "examples", "fsdd", "load_dataset", "log_mel_dataset",
     "make_synthetic_digits", "sc09", "speech_commands", "synthetic_digits",
 ]

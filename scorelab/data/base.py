@@ -100,3 +100,24 @@ def drop_unreadable(paths: list[Path], where: Path) -> list[Path]:
             UserWarning, stacklevel=3,
         )
     return good
+
+
+def durations(ds: ClipDataset) -> torch.Tensor:
+    """Length in seconds of every file of ds as recorded, before padding or cropping to 1 s."""
+    from ..audio.io import _soundfile
+
+    sf = _soundfile()
+    return torch.tensor([sf.info(str(p)).duration for p in ds.files])
+
+
+def examples(ds: ClipDataset, per_label: int = 1) -> dict[str, torch.Tensor]:
+    """The first `per_label` clips of every label, keyed "word" (or "word 2", ... beyond one)."""
+    out, seen = {}, {}
+    for i, clip in enumerate(ds.clips):
+        name = ds.label_names[clip.label]
+        k = seen.get(name, 0)
+        if k < per_label:
+            seen[name] = k + 1
+            out[name if k == 0 else f"{name} {k + 1}"] = ds[i][0]
+    order = {n: j for j, n in enumerate(ds.label_names)}
+    return dict(sorted(out.items(), key=lambda kv: (order[kv[0].split(" ")[0]], kv[0])))

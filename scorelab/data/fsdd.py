@@ -75,16 +75,25 @@ def speakers(ds: ClipDataset) -> list[str]:
 
 
 def download_fsdd(root: str | os.PathLike | None = None, url: str = FSDD_URL) -> Path:
-    """Fetch the public FSDD release archive and put its recordings into root.
+    """Fetch the public FSDD release archive and put its recordings into root
+    (default <data home>/fsdd/recordings; $SCORELAB_FSDD is never a download target).
 
-    GitHub source archives are not byte-stable, so no checksum is pinned; the extracted files
-    are checked instead (every one must be readable audio named like FSDD's).
+    A root that already holds recordings is left untouched and returned: a download never
+    deletes or overwrites files. GitHub source archives are not byte-stable, so no checksum is
+    pinned; the extracted files are checked instead (readable audio with FSDD names).
     """
-    root = Path(root) if root else default_fsdd_root()
+    root = Path(root) if root else data_home() / "fsdd" / "recordings"
+    if root.is_dir() and any(root.glob("*.wav")):
+        return root
+    if root.exists() and any(root.iterdir()):
+        raise FileExistsError(
+            f"{root} holds files but no recordings; choose an empty or new folder for FSDD"
+        )
     archive = data_home() / "downloads" / "fsdd-v1.0.10.tar.gz"
     download(url, archive, what="the Free Spoken Digit Dataset (about 10 MB)",
              manual_hint="Or set SCORELAB_FSDD to a folder of FSDD recordings you already have.")
     staging = root.with_name(root.name + ".extracting")
+    shutil.rmtree(staging, ignore_errors=True)  # left over from an interrupted extraction
     with tarfile.open(archive, "r:gz") as tar:
         members = [m for m in tar if m.isfile() and "/recordings/" in m.name
                    and FSDD_NAME.match(Path(m.name).name)]
@@ -93,8 +102,9 @@ def download_fsdd(root: str | os.PathLike | None = None, url: str = FSDD_URL) ->
         if not members:
             raise FileNotFoundError(f"{archive}: no recordings/ folder inside; is it FSDD?")
         tar.extractall(staging, members=members, filter="data")
+    drop_unreadable(sorted(staging.glob("*.wav")), staging)
     if root.exists():
-        shutil.rmtree(root)
+        root.rmdir()  # empty, checked above
     root.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staging, root)
     return root

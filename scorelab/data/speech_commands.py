@@ -39,10 +39,12 @@ def speech_commands(root: str | os.PathLike | None = None, split: str = "train",
     check_split(split)
     root = resolve_root(root, env, default_name)
     if not root.is_dir():
+        make = (f"Make it with `python -m scorelab data synth --out {root}`" if source == "synth"
+                else f"Download SC09 with `python -m scorelab data sc09 --download --root {root}`")
         raise FileNotFoundError(
-            f"no Speech Commands folder at {root}. Download SC09 with "
-            f"`python -m scorelab data sc09 --download --root {root}`, or set {env} to a folder "
-            "holding one sub-folder per word and the two split lists"
+            f"no {'synthetic digits' if source == 'synth' else 'Speech Commands folder'} at "
+            f"{root}. {make}, or set {env} to a folder holding one sub-folder per word and the "
+            "two split lists"
         )
     labels = tuple(labels)
     missing = [w for w in labels if not (root / w).is_dir()]
@@ -92,30 +94,34 @@ def extract_words(archive: str | os.PathLike, root: str | os.PathLike,
                   labels: tuple[str, ...] | list[str]) -> Path:
     """Extract the folders of `labels` and the two split lists from a Speech Commands archive.
 
-    Files go to a temporary folder first and are moved into place word by word, so an
-    interrupted extraction never leaves a half-filled word folder behind.
+    Word folders and lists that already exist in root are kept as they are (nothing is ever
+    overwritten). Files go to a temporary folder first and are moved into place word by word,
+    so an interrupted extraction never leaves a half-filled word folder behind.
     """
-    root, wanted = Path(root), set(labels)
+    root = Path(root)
+    wanted = {w for w in labels if not (root / w).is_dir()}
+    lists = {n for n in SPLIT_LISTS.values() if not (root / n).is_file()}
+    if not wanted and not lists:
+        return root
     staging = root.with_name(root.name + ".extracting")
+    _remove_tree(staging)  # left over from an interrupted extraction
     root.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive, "r:*") as tar:
         members = []
         for m in tar:
             name = m.name[2:] if m.name.startswith("./") else m.name
             top = name.split("/", 1)[0]
-            if (m.isfile() and top in wanted and name.endswith(".wav")) or name in SPLIT_LISTS.values():
+            if (m.isfile() and top in wanted and name.endswith(".wav")) or name in lists:
                 m.name = name
                 members.append(m)
         tar.extractall(staging, members=members, filter="data")
-    for name in SPLIT_LISTS.values():
+    for name in sorted(lists):
         if not (staging / name).is_file():
             raise FileNotFoundError(f"{archive}: the archive holds no {name}; is it Speech Commands?")
         os.replace(staging / name, root / name)
-    for word in labels:
+    for word in sorted(wanted):
         if not (staging / word).is_dir():
             raise FileNotFoundError(f"{archive}: the archive holds no folder {word!r}")
-        if (root / word).exists():
-            _remove_tree(root / word)
         os.replace(staging / word, root / word)
     _remove_tree(staging)
     return root

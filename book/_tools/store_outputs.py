@@ -1,0 +1,52 @@
+"""Execute chapter notebooks and store the outputs that nbval compares.
+
+Usage: python book/_tools/store_outputs.py book/01_*.ipynb  (or `make outputs`)
+
+What is stored: text, tables, the text line of each figure ("<Figure size ... with N Axes>")
+and the HTML of audio players with the sound replaced by a placeholder. What is not: images
+(nbval ignores them; the website is rendered from a fresh execution) and audio data (FSDD
+recordings, and anything resynthesised from them, must never enter the repository).
+"""
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+AUDIO = re.compile(r"data:audio/wav;base64,[A-Za-z0-9+/=]+")
+PLACEHOLDER = "data:audio/wav;base64,NOTSTORED"
+DROP = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
+
+
+def clean(nb):
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data")
+            if data:
+                for key in DROP:
+                    data.pop(key, None)
+                for key, value in list(data.items()):
+                    if isinstance(value, str):
+                        data[key] = AUDIO.sub(PLACEHOLDER, value)
+                    elif isinstance(value, list):
+                        data[key] = [AUDIO.sub(PLACEHOLDER, v) for v in value]
+    return nb
+
+
+def main(paths):
+    for path in map(Path, paths):
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=1800, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        nbformat.write(clean(nb), path)
+        size = path.stat().st_size
+        print(f"{path}: outputs stored ({size / 1024:.0f} KiB)")
+        if re.search(r"base64,(?!NOTSTORED)", path.read_text()):
+            raise SystemExit(f"{path}: embedded binary data left in the stored outputs")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

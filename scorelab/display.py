@@ -1,0 +1,129 @@
+"""Figures and audio players for the book: every notebook plot and player comes from here.
+
+Plotting functions return a closed matplotlib Figure: end a notebook cell with the call (no
+semicolon) to show it, or save it with `fig.savefig(path)`.
+
+Audio players are HTML <audio> elements with the WAV inlined as base64, so they work on the
+rendered website, in Jupyter and on Colab alike. Only the standard library's `wave` module is
+used to encode them (no soundfile needed).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import wave as wavefile
+
+import numpy as np
+import torch
+
+from .config import MelConfig
+
+
+def wav_bytes(wave: torch.Tensor | np.ndarray, sample_rate: int = 16000, peak: float | None = 0.9) -> bytes:
+    """16-bit PCM WAV bytes of a mono clip, peak-normalised to `peak` (None: as is, clipped)."""
+    x = np.asarray(wave.detach().cpu() if isinstance(wave, torch.Tensor) else wave, dtype=np.float64).reshape(-1)
+    if peak is not None and np.abs(x).max() > 0:
+        x = x * (peak / np.abs(x).max())
+    pcm = (np.clip(x, -1, 1) * 32767).astype("<i2")
+    buf = io.BytesIO()
+    with wavefile.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(pcm.tobytes())
+    return buf.getvalue()
+
+
+class Players:
+    """A row of labelled audio players; displays itself in a notebook."""
+
+    def __init__(self, clips: dict[str, torch.Tensor], sample_rate: int = 16000, peak: float | None = 0.9):
+        self.clips, self.sample_rate, self.peak = clips, sample_rate, peak
+
+    def _repr_html_(self) -> str:
+        cells = []
+        for label, clip in self.clips.items():
+            data = base64.b64encode(wav_bytes(clip, self.sample_rate, self.peak)).decode()
+            cells.append(
+                '<figure style="display:inline-block;margin:0 1em 0.5em 0">'
+                f'<figcaption style="font-size:90%">{html.escape(label)}</figcaption>'
+                f'<audio controls preload="none" src="data:audio/wav;base64,{data}"></audio></figure>'
+            )
+        return '<div class="scorelab-players">' + "".join(cells) + "</div>"
+
+    def __repr__(self) -> str:
+        return f"Players({', '.join(self.clips)})"
+
+
+def players(clips: dict[str, torch.Tensor], sample_rate: int = 16000, peak: float | None = 0.9) -> Players:
+    """Labelled audio players for {label: waveform}."""
+    return Players(clips, sample_rate, peak)
+
+
+def _finish(fig):
+    """Detach a finished figure from pyplot, so a notebook shows it exactly once: as the value
+    the plotting call returns (pyplot's own end-of-cell display would show it a second time)."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return fig
+
+
+def _grid(n: int, ncols: int, width: float, height: float):
+    import matplotlib.pyplot as plt
+
+    nrows = (n + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height * nrows), squeeze=False,
+                             constrained_layout=True)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat[:n]
+
+
+def plot_waveforms(waves: dict[str, torch.Tensor], sample_rate: int = 16000, ncols: int = 5):
+    """A grid of waveforms with time in seconds."""
+    fig, axes = _grid(len(waves), ncols, 3.0 * ncols, 1.8)
+    for ax, (title, w) in zip(axes, waves.items()):
+        w = w.detach().cpu().reshape(-1)
+        ax.plot(np.arange(len(w)) / sample_rate, w.numpy(), lw=0.5)
+        ax.set_title(title, fontsize=9)
+        ax.set_ylim(-1, 1)
+        ax.set_xlabel("time (s)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    return _finish(fig)
+
+
+def plot_log_mels(log_mels: dict[str, torch.Tensor], cfg: MelConfig = MelConfig(), ncols: int = 5,
+                  vmin: float | None = None, vmax: float | None = None, label: str = "log-Mel (nepers)"):
+    """A grid of log-Mel images (time in seconds, Mel band index) sharing one colour scale."""
+    mats = {k: v.detach().cpu().reshape(v.shape[-2], v.shape[-1]) for k, v in log_mels.items()}
+    vmin = min(float(m.min()) for m in mats.values()) if vmin is None else vmin
+    vmax = max(float(m.max()) for m in mats.values()) if vmax is None else vmax
+    fig, axes = _grid(len(mats), ncols, 3.0 * ncols, 2.2)
+    for ax, (title, m) in zip(axes, mats.items()):
+        seconds = m.shape[-1] * cfg.hop_length / cfg.sample_rate
+        im = ax.imshow(m.numpy(), origin="lower", aspect="auto", vmin=vmin, vmax=vmax, cmap="magma",
+                       extent=(0, seconds, 0, m.shape[0]))
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("time (s)", fontsize=8)
+        ax.set_ylabel("Mel band", fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.colorbar(im, ax=list(axes), shrink=0.8, label=label)
+    return _finish(fig)
+
+
+def plot_histograms(values: dict[str, torch.Tensor], bins: int = 80, xlabel: str = "", density: bool = True):
+    """Overlaid histograms of several sets of values."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3), constrained_layout=True)
+    lo = min(float(v.min()) for v in values.values())
+    hi = max(float(v.max()) for v in values.values())
+    for name, v in values.items():
+        ax.hist(v.detach().cpu().reshape(-1).numpy(), bins=bins, range=(lo, hi), density=density,
+                alpha=0.5, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density" if density else "count")
+    ax.legend()
+    return _finish(fig)

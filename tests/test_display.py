@@ -1,0 +1,36 @@
+"""Players embed real WAV audio; the plotting helpers draw what they are given."""
+import base64
+import io
+import re
+import wave
+
+import matplotlib
+import numpy as np
+import torch
+
+matplotlib.use("Agg")
+
+from scorelab.display import plot_histograms, plot_log_mels, plot_waveforms, players, wav_bytes  # noqa: E402
+
+
+def test_wav_bytes_decode_to_the_clip():
+    x = torch.sin(torch.linspace(0, 100, 1600)) * 0.5
+    with wave.open(io.BytesIO(wav_bytes(x, 16000, peak=None))) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getnframes()) == (16000, 1, 1600)
+        pcm = np.frombuffer(w.readframes(1600), "<i2") / 32767
+    np.testing.assert_allclose(pcm, x.numpy(), atol=1e-4)
+
+
+def test_players_embed_one_audio_element_per_clip():
+    page = players({"a <b>": torch.zeros(100), "c": torch.ones(100) * 0.1})._repr_html_()
+    assert page.count("<audio controls") == 2 and "a &lt;b&gt;" in page
+    blobs = re.findall(r"base64,([A-Za-z0-9+/=]+)", page)
+    assert all(base64.b64decode(b)[:4] == b"RIFF" for b in blobs)
+
+
+def test_plots_have_one_axes_per_item():
+    mels = {str(i): torch.randn(80, 63) for i in range(7)}
+    assert len([a for a in plot_log_mels(mels, ncols=5).axes if a.get_visible()]) == 7 + 1  # + colour bar
+    assert len([a for a in plot_waveforms({"x": torch.randn(16000)}).axes if a.get_visible()]) == 1
+    fig = plot_histograms({"a": torch.randn(100), "b": torch.randn(100) + 2})
+    assert len(fig.axes[0].patches) == 2 * 80
