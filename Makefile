@@ -15,7 +15,7 @@ export PYTHONHASHSEED := 0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NOTEBOOKS := $(sort $(wildcard book/[0-9]*.ipynb))
 
-.PHONY: all setup system venv data test test-fast book lab outputs clean clean-data
+.PHONY: all setup system venv data fsdd test test-fast book lab outputs clean clean-data
 
 all: test
 
@@ -34,13 +34,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) install -q -c constraints.txt -e ".[book]"
 	touch $@
 
-data: venv $(SCORELAB_DATA)/.stamp-fsdd $(SCORELAB_SYNTH)/synth_config.json
+data: venv fsdd $(SCORELAB_SYNTH)/synth_config.json
 
-$(SCORELAB_DATA)/.stamp-fsdd:
+# checked every time (cheap): SCORELAB_FSDD may point somewhere else on the next run
+fsdd: venv
 	@if ls "$(SCORELAB_FSDD)"/*.wav >/dev/null 2>&1; then \
 	  echo "FSDD recordings found at $(SCORELAB_FSDD)"; \
 	else $(PY) -m scorelab data fsdd --download --root "$(SCORELAB_FSDD)"; fi
-	@mkdir -p $(SCORELAB_DATA) && touch $@
 
 $(SCORELAB_SYNTH)/synth_config.json: | system venv
 	$(PY) -m scorelab data synth --out "$(SCORELAB_SYNTH)"
@@ -69,4 +69,4 @@ clean:
 	rm -rf _build .pytest_cache
 
 clean-data:
-	rm -rf $(SCORELAB_DATA)/synth $(SCORELAB_DATA)/cache $(SCORELAB_DATA)/.stamp-*
+	rm -rf $(SCORELAB_DATA)/synth $(SCORELAB_DATA)/cache

@@ -48,7 +48,7 @@ class Players:
             cells.append(
                 '<figure style="display:inline-block;margin:0 1em 0.5em 0">'
                 f'<figcaption style="font-size:90%">{html.escape(label)}</figcaption>'
-                f'<audio controls preload="none" src="data:audio/wav;base64,{data}"></audio></figure>'
+                f'<audio controls preload="metadata" src="data:audio/wav;base64,{data}"></audio></figure>'
             )
         return '<div class="scorelab-players">' + "".join(cells) + "</div>"
 

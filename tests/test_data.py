@@ -180,3 +180,13 @@ def test_examples_and_durations(speech_commands_root):
     assert list(ex) == ["two", "two 2", "zero", "zero 2"]
     assert torch.equal(ex["zero"], ds[[c.label for c in ds.clips].index(1)][0])
     assert durations(ds).tolist() == [1.0] * 4
+
+
+def test_speech_commands_scan_skips_bad_files_with_one_warning(speech_commands_root):
+    (speech_commands_root / "zero" / "eeee5555_nohash_0.wav").write_bytes(b"")
+    (speech_commands_root / "one" / "ffff6666_nohash_0.wav").write_text("<html>not audio</html>")
+    with pytest.warns(UserWarning, match="skipped 2 unreadable") as caught:
+        ds = speech_commands(speech_commands_root, "train", ("zero", "one"))
+    assert len(ds) == 4 and len(caught) == 1
+    assert "eeee5555_nohash_0.wav (the file is empty" in str(caught[0].message)
+    assert "ffff6666_nohash_0.wav (not a readable audio file" in str(caught[0].message)

@@ -56,14 +56,13 @@ def speech_commands(root: str | os.PathLike | None = None, split: str = "train",
         )
     listed = {s: _read_list(root, name) for s, name in SPLIT_LISTS.items()}
     held_out = listed["validation"] | listed["test"]
-    clips = []
+    chosen = {}
     for index, word in enumerate(labels):
-        files = sorted((root / word).glob("*.wav"))
-        if split == "train":
-            chosen = [f for f in files if f"{word}/{f.name}" not in held_out]
-        else:
-            chosen = [f for f in files if f"{word}/{f.name}" in listed[split]]
-        clips += [Clip(p, index) for p in drop_unreadable(chosen, root / word)]
+        for f in sorted((root / word).glob("*.wav")):
+            name = f"{word}/{f.name}"
+            if (name not in held_out) if split == "train" else (name in listed[split]):
+                chosen[f] = index
+    clips = [Clip(p, chosen[p]) for p in drop_unreadable(list(chosen), root)]
     return ClipDataset(clips, labels, split, source, root)
 
 

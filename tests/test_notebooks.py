@@ -1,0 +1,60 @@
+"""House rules for the chapter notebooks, checked without running them (nbval runs them):
+every chapter is in the table of contents, opens with what the reader will learn, ends with
+exercises, captions every figure, defines no functions or classes, and stores outputs for
+nbval but never audio or images (FSDD recordings must not enter the repository)."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+PLOT_CALL = re.compile(r"^plot_\w+\(", re.M)
+
+
+def cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no chapter notebooks found in book/"
+
+
+def test_every_chapter_is_in_the_table_of_contents():
+    toc = (ROOT / "_toc.yml").read_text()
+    for nb in CHAPTERS:
+        assert f"book/{nb.stem}" in toc, f"{nb.name} is missing from _toc.yml"
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_structure(nb):
+    cs = cells(nb)
+    first = source(cs[0])
+    assert first.startswith("# ") and "You will learn" in first, f"{nb.name}: open with a title and what the reader will learn"
+    assert any("## Exercises" in source(c) for c in cs[-2:] if c["cell_type"] == "markdown"), f"{nb.name}: end with exercises"
+    for i, c in enumerate(cs):
+        if c["cell_type"] != "code":
+            continue
+        code = source(c)
+        assert not re.search(r"^\s*(def|class) ", code, re.M), f"{nb.name} cell {i}: define code in scorelab, not in a notebook"
+        if PLOT_CALL.search(code.splitlines()[-1] if code else ""):
+            caption = source(cs[i + 1]) if i + 1 < len(cs) else ""
+            assert cs[i + 1]["cell_type"] == "markdown" and caption.startswith("*Figure"), \
+                f"{nb.name} cell {i}: a figure needs a caption cell right after it ('*Figure N. ...*')"
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_stored_outputs_are_text_only(nb):
+    code_cells = [c for c in cells(nb) if c["cell_type"] == "code"]
+    assert any(c.get("outputs") for c in code_cells), f"{nb.name}: no stored outputs; run `make outputs`"
+    text = nb.read_text()
+    assert not re.search(r"base64,(?!NOTSTORED)", text), f"{nb.name}: embedded audio stored; run `make outputs`"
+    for c in code_cells:
+        for out in c.get("outputs", []):
+            assert not {"image/png", "image/jpeg"} & set(out.get("data", {})), \
+                f"{nb.name}: images stored; run `make outputs`"
