@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..config import MelConfig
-from .features import LogMel, mel_filterbank
+from .features import mel_filterbank
 
 
 class Vocoder(nn.Module):
@@ -40,7 +40,7 @@ class GriffinLim(Vocoder):
                  nnls_iter: int = 30, seed: int = 0):
         super().__init__(cfg)
         self.n_iter, self.momentum, self.nnls_iter, self.seed = n_iter, momentum, nnls_iter, seed
-        self.stft_front = LogMel(cfg)
+        self.register_buffer("window", torch.hann_window(cfg.win_length), persistent=False)
         fbank = mel_filterbank(cfg)
         self.register_buffer("fbank", fbank, persistent=False)
         self.register_buffer("fbank_pinv", torch.linalg.pinv(fbank), persistent=False)
@@ -64,7 +64,7 @@ class GriffinLim(Vocoder):
         frames = mag.shape[-1]
         n_samples = cfg.clip_samples if frames == cfg.n_frames else (frames - 1) * cfg.hop_length
         stft = dict(n_fft=cfg.n_fft, hop_length=cfg.hop_length, win_length=cfg.win_length,
-                    window=self.stft_front.window, center=True)
+                    window=self.window, center=True)
         gen = torch.Generator(device="cpu").manual_seed(self.seed)
         phase = torch.exp(2j * torch.pi * torch.rand(mag.shape, generator=gen)).to(mag.device)
         previous = torch.zeros_like(phase)
