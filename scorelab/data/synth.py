@@ -57,16 +57,21 @@ def espeak_binary() -> str:
 
 def speak(word: str, speaker: SynthSpeaker, speed: int, pitch: int, workdir: Path) -> tuple[torch.Tensor, int]:
     """One utterance of `word` by espeak-ng: (channels, samples) float waveform and its rate."""
-    out = workdir / f"{word}-{speaker.speaker_id}-{speed}-{pitch}.wav"
+    # a file of its own per call: calls run in parallel threads, and two takes may share
+    # word, speaker, speed and pitch
+    fd, name = tempfile.mkstemp(suffix=".wav", prefix=f"{word}-", dir=workdir)
+    os.close(fd)
+    out = Path(name)
     cmd = [espeak_binary(), "-v", f"{speaker.accent}+{speaker.variant}", "-s", str(speed),
            "-p", str(pitch), "-w", str(out), word]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0 or not out.is_file():
-        raise RuntimeError(f"espeak-ng failed for {word!r} with {' '.join(cmd[1:-1])}: "
-                           f"{done.stderr.strip() or 'no output file'}")
-    wave, sr = read_audio(out)
-    out.unlink()
-    return wave, sr
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0 or out.stat().st_size == 0:
+            raise RuntimeError(f"espeak-ng failed for {word!r} with {' '.join(cmd[1:-1])}: "
+                               f"{done.stderr.strip() or 'no output'}")
+        return read_audio(out)
+    finally:
+        out.unlink(missing_ok=True)
 
 
 def draw_speakers(n: int, rng: random.Random) -> list[SynthSpeaker]:
