@@ -64,10 +64,22 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class SDEConfig:
+    """The forward process; see scorelab/sde.py for why these values suit model space."""
+
+    kind: str = "ve"  # "ve" (variance exploding) or "vp" (variance preserving)
+    sigma_min: float = 0.01
+    sigma_max: float = 64.0
+    beta_min: float = 0.1
+    beta_max: float = 20.0
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     mel: MelConfig = field(default_factory=MelConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    sde: SDEConfig = field(default_factory=SDEConfig)
     seed: int = 0
 
     def replace(self, **changes) -> "Profile":
