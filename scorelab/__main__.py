@@ -3,6 +3,11 @@
   data synth --out DIR          make the synthetic spoken digits with espeak-ng
   data fsdd [--download]        check (or fetch) the Free Spoken Digit Dataset
   data sc09 --download --root D fetch SC09 from the Speech Commands v0.02 archive
+  train unet --profile P --data D --out RUN [--steps N]
+                                train a score model (resumes when RUN has a checkpoint)
+  sample --run RUN --n N --out DIR [--steps S --sampler NAME]
+                                generate clips: DIR/*.wav (16 kHz) and DIR/spectrograms.png
+  export --run RUN --out FILE   keep only the EMA weights and configuration of a run
 """
 from __future__ import annotations
 
@@ -46,6 +51,77 @@ def cmd_data(args) -> int:
     return 0
 
 
+def _profile_for(args):
+    import dataclasses
+
+    from .config import get_profile
+
+    profile = get_profile(args.profile)
+    data = dataclasses.replace(profile.data, source=args.data or profile.data.source,
+                               labels=_labels(args.labels), root=args.data_root)
+    train = profile.train
+    for field, value in (("steps", args.steps), ("batch_size", args.batch_size),
+                         ("checkpoint_every", args.checkpoint_every), ("seed", args.seed),
+                         ("amp", args.amp), ("compile", args.compile)):
+        if value is not None:
+            train = dataclasses.replace(train, **{field: value})
+    return profile.replace(data=data, train=train)
+
+
+def cmd_train(args) -> int:
+    import time
+
+    from .audio import normalize
+    from .config import config_to_dict
+    from .data import cached_log_mels, load_dataset
+    from .losses import dsm_objective
+    from .models import build_model, count_parameters
+    from .sde import make_sde
+    from .train import steps_per_second, train
+
+    profile = _profile_for(args)
+    ds = load_dataset(profile.data.source, "train", profile.data.root, profile.data.labels)
+    log_mels, labels = cached_log_mels(ds, profile.mel, progress=not args.quiet)
+    x = normalize(log_mels, profile.mel)[:, None]
+    model = build_model(args.model, profile)
+    config = {"model": args.model, "profile": config_to_dict(profile),
+              "data": {"clips": len(ds), "source": ds.source}}
+    print(f"training {args.model} ({count_parameters(model) / 1e6:.2f} M parameters) on {len(ds)} "
+          f"{ds.source} clips for {profile.train.steps} steps -> {args.out}")
+    started = time.perf_counter()
+    train(model, dsm_objective(make_sde(profile.sde)), x, labels, profile.train, args.out, config,
+          device=args.device, progress=not args.quiet)
+    print(f"done in {time.perf_counter() - started:.0f} s ({steps_per_second(args.out):.2f} steps/s "
+          f"in the last session); checkpoint {args.out}/checkpoint.pt, loss curve {args.out}/loss.png")
+    return 0
+
+
+def cmd_sample(args) -> int:
+    import time
+
+    from .generate import generate, write_samples
+    from .models import load_trained
+
+    device = args.device or ("cuda" if __import__("torch").cuda.is_available() else "cpu")
+    model, profile, kind = load_trained(args.run, device)
+    started = time.perf_counter()
+    x = generate(model, profile, args.n, args.sampler, args.steps, args.seed, device=device,
+                 progress=not args.quiet)
+    seconds = time.perf_counter() - started
+    paths = write_samples(x, profile, args.out, vocoder=args.vocoder,
+                          title=f"{kind}, {args.sampler or profile.sample.sampler}")
+    print(f"{len(paths)} clips in {seconds:.1f} s -> {args.out} (spectrograms.png beside them)")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .models import export
+
+    path = export(args.run, args.out, half=not args.full_precision, note=args.note)
+    print(f"exported {args.run} -> {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scorelab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -67,6 +143,45 @@ def build_parser() -> argparse.ArgumentParser:
     sc09.add_argument("--download", action="store_true", help="fetch the 2.3 GB archive (resumable)")
     sc09.add_argument("--labels", help="comma-separated words to extract (default: the ten digits)")
     data_p.set_defaults(func=cmd_data)
+
+    train_p = commands.add_parser("train", help="train a model; resumes from RUN/checkpoint.pt")
+    train_p.add_argument("model", choices=["unet"], help="which model")
+    train_p.add_argument("--profile", default="tiny", help="tiny (CPU), paper (GPU) or micro (tests)")
+    train_p.add_argument("--data", choices=["fsdd", "synth", "sc09", "speech_commands"],
+                         help="data source (default: the profile's)")
+    train_p.add_argument("--data-root", help="folder of the data set (default: its environment variable)")
+    train_p.add_argument("--labels", help="comma-separated words to train on (default: the ten digits)")
+    train_p.add_argument("--out", required=True, help="run folder: checkpoint, metrics, loss curve")
+    train_p.add_argument("--steps", type=int, help="total optimiser steps (default: the profile's)")
+    train_p.add_argument("--batch-size", type=int)
+    train_p.add_argument("--checkpoint-every", type=int)
+    train_p.add_argument("--seed", type=int)
+    train_p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    train_p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                         help="bf16 autocast (default: on for CUDA, off on the CPU)")
+    train_p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                         help="torch.compile (default: on for CUDA, off on the CPU)")
+    train_p.add_argument("--quiet", action="store_true", help="no progress bars")
+    train_p.set_defaults(func=cmd_train)
+
+    sample_p = commands.add_parser("sample", help="generate clips from a trained model")
+    sample_p.add_argument("--run", required=True, help="a run folder or an exported .pt file")
+    sample_p.add_argument("--n", type=int, default=16)
+    sample_p.add_argument("--out", required=True)
+    sample_p.add_argument("--steps", type=int, help="sampler steps (default: the profile's)")
+    sample_p.add_argument("--sampler", choices=["heun", "euler_maruyama", "reverse_diffusion", "pc"])
+    sample_p.add_argument("--seed", type=int, default=0)
+    sample_p.add_argument("--vocoder", default="griffinlim", choices=["griffinlim", "hifigan"])
+    sample_p.add_argument("--device")
+    sample_p.add_argument("--quiet", action="store_true")
+    sample_p.set_defaults(func=cmd_sample)
+
+    export_p = commands.add_parser("export", help="keep only the EMA weights and configuration")
+    export_p.add_argument("--run", required=True)
+    export_p.add_argument("--out", required=True)
+    export_p.add_argument("--full-precision", action="store_true", help="store float32, not float16")
+    export_p.add_argument("--note", default="", help="provenance to store beside the weights")
+    export_p.set_defaults(func=cmd_export)
     return parser
 
 

@@ -75,11 +75,50 @@ class SDEConfig:
 
 
 @dataclass(frozen=True)
+class UNetConfig:
+    in_channels: int = 1
+    channels: int = 32
+    channel_mults: tuple[int, ...] = (1, 2, 2, 4)
+    num_res_blocks: int = 1
+    attention_levels: tuple[int, ...] = (3,)  # levels counted from 0 at full resolution
+    heads: int = 4
+    emb_dim: int = 128
+    dropout: float = 0.0
+    sigma_data: float = 0.5  # per-value std of clean model-space data (FSDD: 0.51)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 4000
+    batch_size: int = 32
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+    warmup_steps: int = 200
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    checkpoint_every: int = 500
+    log_every: int = 25
+    amp: bool | None = None  # bf16 autocast; None: on for CUDA, off on the CPU
+    compile: bool | None = None  # torch.compile; None: on for CUDA, off on the CPU
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    sampler: str = "heun"
+    steps: int = 50
+    n: int = 16
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     mel: MelConfig = field(default_factory=MelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     sde: SDEConfig = field(default_factory=SDEConfig)
+    unet: UNetConfig = field(default_factory=UNetConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    sample: SampleConfig = field(default_factory=SampleConfig)
     seed: int = 0
 
     def replace(self, **changes) -> "Profile":
@@ -87,10 +126,28 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    # CPU, minutes, real voices from the offline FSDD copy.
-    "tiny": Profile(name="tiny", data=DataConfig(source="fsdd", batch_size=32)),
+    # CPU-sized, real voices from the offline FSDD copy: the whole book runs on it.
+    "tiny": Profile(
+        name="tiny", data=DataConfig(source="fsdd", batch_size=32),
+        unet=UNetConfig(channels=16, channel_mults=(1, 2, 4, 4), attention_levels=(3,)),
+        train=TrainConfig(steps=4000, batch_size=32, checkpoint_every=500),
+    ),
     # The paper's scale: SC09 on one GPU.
-    "paper": Profile(name="paper", data=DataConfig(source="sc09", batch_size=64, num_workers=4)),
+    "paper": Profile(
+        name="paper", data=DataConfig(source="sc09", batch_size=64, num_workers=4),
+        unet=UNetConfig(channels=64, channel_mults=(1, 2, 2, 4), num_res_blocks=2,
+                        attention_levels=(2, 3), dropout=0.1),
+        train=TrainConfig(steps=200_000, batch_size=64, lr=2e-4, warmup_steps=2000,
+                          ema_decay=0.9999, checkpoint_every=5000, log_every=100),
+        sample=SampleConfig(sampler="heun", steps=100, n=64),
+    ),
+    # Seconds, for tests and CI smoke runs only: too small to learn anything.
+    "micro": Profile(
+        name="micro", data=DataConfig(source="fsdd", batch_size=8),
+        unet=UNetConfig(channels=8, channel_mults=(1, 2, 2, 2), attention_levels=(), emb_dim=32, heads=2),
+        train=TrainConfig(steps=20, batch_size=8, warmup_steps=5, checkpoint_every=10, log_every=5),
+        sample=SampleConfig(sampler="heun", steps=4, n=2),
+    ),
 }
 
 
@@ -102,6 +159,23 @@ def get_profile(name: str) -> Profile:
         raise ValueError(
             f"unknown profile {name!r}; choose one of {', '.join(sorted(PROFILES))}"
         ) from None
+
+
+def profile_from_dict(d: dict) -> Profile:
+    """The Profile a `config_to_dict(profile)` dict describes (lists become tuples again)."""
+    def build(cls, values):
+        kwargs = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in values:
+                continue
+            v = values[f.name]
+            kwargs[f.name] = tuple(v) if isinstance(v, list) else v
+        return cls(**kwargs)
+
+    parts = {"mel": MelConfig, "data": DataConfig, "sde": SDEConfig, "unet": UNetConfig,
+             "train": TrainConfig, "sample": SampleConfig}
+    return Profile(name=d["name"], seed=d.get("seed", 0),
+                   **{k: build(cls, d[k]) for k, cls in parts.items() if k in d})
 
 
 def config_to_dict(cfg) -> dict:

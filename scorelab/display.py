@@ -127,3 +127,25 @@ def plot_histograms(values: dict[str, torch.Tensor], bins: int = 80, xlabel: str
     ax.set_ylabel("density" if density else "count")
     ax.legend()
     return _finish(fig)
+
+
+def plot_loss_curve(metrics_path, smooth: int = 10):
+    """Training loss against step from a metrics.jsonl file, raw and as a running mean."""
+    import json
+
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in open(metrics_path) if line.strip()]
+    steps = np.array([r["step"] for r in rows])
+    loss = np.array([r["loss"] for r in rows])
+    fig, ax = plt.subplots(figsize=(7, 3), constrained_layout=True)
+    ax.plot(steps, loss, lw=0.6, alpha=0.4, label="logged loss")
+    if len(loss) >= smooth:
+        kernel = np.ones(smooth) / smooth
+        ax.plot(steps[smooth - 1:], np.convolve(loss, kernel, mode="valid"), lw=1.5,
+                label=f"mean of {smooth}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_yscale("log")
+    ax.legend()
+    return _finish(fig)

@@ -39,3 +39,13 @@ def dsm_loss(score_fn: ScoreFn, sde: SDE, x0: torch.Tensor, t: torch.Tensor | No
     score = score_fn(x_t, sigma)
     residual = batch_broadcast(sigma, x0) * score + z
     return residual.pow(2).flatten(start_dim=1).mean(dim=1).mean()
+
+
+def dsm_objective(sde: SDE):
+    """The training-loop form of `dsm_loss`: loss(model, x, y, t, z) with t uniform in [0, 1)
+    mapped onto [eps, T]; labels are ignored (unconditional score models)."""
+
+    def loss(model, x, y, t, z):
+        return dsm_loss(model, sde, x, t=t * (sde.T - sde.eps) + sde.eps, z=z)
+
+    return loss

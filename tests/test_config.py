@@ -7,10 +7,11 @@ def test_profiles_are_data():
     tiny, paper = get_profile("tiny"), get_profile("paper")
     assert tiny.data.source == "fsdd" and paper.data.source == "sc09"
     assert tiny.mel == paper.mel  # one feature space for both scales
+    assert tiny.sde == paper.sde
 
 
 def test_unknown_profile_names_the_known_ones():
-    with pytest.raises(ValueError, match="choose one of paper, tiny"):
+    with pytest.raises(ValueError, match="choose one of micro, paper, tiny"):
         get_profile("huge")
 
 

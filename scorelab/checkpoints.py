@@ -1,0 +1,52 @@
+"""Checkpoints: atomic writes, loading with a configuration check, "load if present, else train".
+
+A checkpoint is a dict of state dicts plus the JSON-ready configuration it was made with (never
+a pickled model). It is written to a temporary file in the same folder, flushed to disk, then
+renamed over the old one, so a crash or a kill at any moment leaves either the old or the new
+checkpoint, never half of one.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from .config import config_diff
+
+# fields that may change between a run and its resumption
+RESUMABLE_CHANGES = ("train.steps", "train.checkpoint_every", "train.log_every", "train.compile")
+
+
+def save_atomic(obj, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no checkpoint there")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:
+        raise ValueError(f"{path}: not a readable scorelab checkpoint ({exc})") from None
+
+
+def check_config(saved: dict, current: dict, source: str, allowed=RESUMABLE_CHANGES) -> None:
+    """Raise ValueError naming every field where `current` differs from the `saved` config,
+    except the fields in `allowed`."""
+    diffs = [d for d in config_diff(saved, current) if d.split(":")[0] not in allowed]
+    if diffs:
+        raise ValueError(
+            f"{source} was made with a different configuration; fields that differ "
+            f"(checkpoint != now): {'; '.join(diffs)}. Use a new run folder, or the same options "
+            "as the checkpoint"
+        )

@@ -1,0 +1,57 @@
+"""From a trained score model to log-Mels, audio files and a spectrogram grid."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from .audio import denormalize, load_vocoder, write_audio
+from .config import Profile
+from .sampling import get_sampler
+from .sde import make_sde
+
+
+def generate(model, profile: Profile, n: int, sampler: str | None = None, steps: int | None = None,
+             seed: int = 0, cond_fn=None, device="cpu", batch: int = 16, progress: bool = False) -> torch.Tensor:
+    """n samples in model space, shape (n, 1, n_mels, frames), in batches of `batch`.
+
+    One generator seeded with `seed` drives every batch, so the same call gives the same samples.
+    """
+    sampler = sampler or profile.sample.sampler
+    steps = steps or profile.sample.steps
+    run = get_sampler(sampler)
+    sde = make_sde(profile.sde)
+    gen = torch.Generator(device=device).manual_seed(seed)
+    shape = (1, profile.mel.n_mels, profile.mel.n_frames)
+    out = []
+    for start in range(0, n, batch):
+        size = min(batch, n - start)
+        out.append(run(model, sde, (size, *shape), steps, cond_fn=cond_fn, generator=gen,
+                       device=device, progress=progress).cpu())
+    return torch.cat(out)
+
+
+def to_log_mel(x: torch.Tensor, profile: Profile) -> torch.Tensor:
+    """Model space (n, 1, bands, frames) -> log-Mel (n, bands, frames)."""
+    return denormalize(x[:, 0], profile.mel)
+
+
+def write_samples(x: torch.Tensor, profile: Profile, out: str | os.PathLike, names: list[str] | None = None,
+                  vocoder: str = "griffinlim", title: str = "") -> list[Path]:
+    """Vocode model-space samples to out/NAME.wav (16 kHz) and draw out/spectrograms.png."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = names or [f"sample_{i:03d}" for i in range(len(x))]
+    log_mel = to_log_mel(x, profile)
+    waves = load_vocoder(vocoder, profile.mel)(log_mel)
+    paths = [write_audio(out / f"{name}.wav", w / max(1.0, float(w.abs().max())), profile.mel.sample_rate)
+             for name, w in zip(names, waves)]
+    from .display import plot_log_mels
+
+    fig = plot_log_mels({name: m for name, m in zip(names, log_mel)}, profile.mel,
+                        ncols=min(8, len(names)))
+    if title:
+        fig.suptitle(title)
+    fig.savefig(out / "spectrograms.png", dpi=80)
+    return paths

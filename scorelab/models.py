@@ -1,0 +1,72 @@
+"""Building score models from a profile, and loading trained ones from a run or a file.
+
+A run folder (written by `python -m scorelab train ...`) holds checkpoint.pt with the model,
+its EMA weights and the configuration. `export` writes only the EMA weights (in half precision
+when asked) and the configuration: the small files the book ships.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .checkpoints import load_checkpoint, save_atomic
+from .config import Profile, profile_from_dict
+from .nets.precond import ScoreModel
+from .nets.unet import UNet
+from .sde import make_sde
+
+MODEL_KINDS = ("unet",)
+
+
+def build_unet(profile: Profile) -> ScoreModel:
+    """The U-Net baseline as a score model: score = model(x, sigma)."""
+    mode = "edm" if profile.sde.kind == "ve" else "eps"
+    return ScoreModel(UNet(profile.unet), sigma_data=profile.unet.sigma_data, mode=mode)
+
+
+def build_model(kind: str, profile: Profile) -> nn.Module:
+    if kind == "unet":
+        return build_unet(profile)
+    raise ValueError(f"unknown model {kind!r}; choose one of {', '.join(MODEL_KINDS)}")
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def _checkpoint_file(source: str | os.PathLike) -> Path:
+    path = Path(source)
+    if path.is_dir():
+        path = path / "checkpoint.pt"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{source}: no trained model there; expected a run folder holding checkpoint.pt "
+            "(made by `python -m scorelab train ...`) or an exported .pt file"
+        )
+    return path
+
+
+def load_trained(source: str | os.PathLike, device="cpu") -> tuple[nn.Module, Profile, str]:
+    """(EMA model in eval mode, its profile, its kind) from a run folder or an exported file."""
+    path = _checkpoint_file(source)
+    state = load_checkpoint(path)
+    config = state["config"]
+    profile = profile_from_dict(config["profile"])
+    model = build_model(config["model"], profile)
+    weights = state["ema"]
+    model.load_state_dict({k: v.float() for k, v in weights.items()})
+    return model.to(device).eval(), profile, config["model"]
+
+
+def export(run: str | os.PathLike, out: str | os.PathLike, half: bool = True, note: str = "") -> Path:
+    """Write a run's EMA weights and configuration (no optimiser state) to `out`."""
+    state = load_checkpoint(_checkpoint_file(run))
+    weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in state["ema"].items()}
+    return save_atomic({"ema": weights, "config": state["config"], "step": state["step"], "note": note}, out)
+
+
+def sde_of(profile: Profile):
+    return make_sde(profile.sde)

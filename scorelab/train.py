@@ -1,0 +1,240 @@
+"""One training loop for every model in scorelab: AdamW with warm-up, gradient clipping, EMA
+weights, bf16 autocast and torch.compile on CUDA, atomic checkpoints with exact resume, a NaN
+guard, a progress bar, a JSON-lines metrics log and a loss-curve plot; the same code runs one
+process or several under `torchrun` (DistributedDataParallel).
+
+Randomness is drawn per step from generators seeded by (seed, step): the batch indices and the
+noise (t, z) of a step do not depend on anything that happened before it, so a resumed run
+sees exactly the batches an uninterrupted run would, and a global batch split over processes
+is the same batch one process would draw.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .checkpoints import check_config, load_checkpoint, save_atomic
+from .config import TrainConfig
+
+# loss_fn(model, x, y, t, z) -> scalar loss; t: (batch,) uniform in [0, 1), z: noise like x
+LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.jsonl"
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclass
+class DistInfo:
+    rank: int = 0
+    world: int = 1
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device: str | None = None) -> DistInfo:
+    """Join the process group when started by torchrun (WORLD_SIZE > 1): NCCL on CUDA, gloo on
+    the CPU. Otherwise a single process on `device` (default: CUDA when available)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    cuda = torch.cuda.is_available() and device != "cpu"
+    if world > 1:
+        import torch.distributed as dist
+
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        if not dist.is_initialized():
+            dist.init_process_group(backend="nccl" if cuda else "gloo")
+        dev = torch.device("cuda", local) if cuda else torch.device("cpu")
+        if cuda:
+            torch.cuda.set_device(dev)
+        return DistInfo(dist.get_rank(), world, dev)
+    return DistInfo(0, 1, torch.device(device or ("cuda" if cuda else "cpu")))
+
+
+class EMA:
+    """Exponential moving average of a model's parameters (and a copy of its buffers)."""
+
+    def __init__(self, model: nn.Module, decay: float):
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module, step: int) -> None:
+        # warm-up of the decay, so early averages are not dominated by the random init
+        decay = min(self.decay, (1 + step) / (10 + step))
+        for ema_p, p in zip(self.model.parameters(), model.parameters()):
+            ema_p.lerp_(p.detach(), 1 - decay)
+        for ema_b, b in zip(self.model.buffers(), model.buffers()):
+            ema_b.copy_(b)
+
+
+def step_generator(seed: int, step: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed * 1_000_003 + step)
+
+
+def _rng_state() -> dict:
+    state = {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _warmup(cfg: TrainConfig):
+    return lambda step: min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+
+
+def _log(path: Path, row: dict) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop log rows written after the checkpoint a run resumes from."""
+    if path.is_file():
+        rows = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+        path.write_text("".join(r + "\n" for r in rows))
+
+
+def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig,
+          run_dir: str | os.PathLike, config: dict, device: str | None = None,
+          progress: bool = True) -> nn.Module:
+    """Train `model` on the tensors (x, y) for cfg.steps steps of cfg.batch_size examples and
+    return the EMA model. Resumes from run_dir/checkpoint.pt when it exists (the configuration
+    must match, except the number of steps and how often to log and save).
+
+    `config` is the full JSON-ready configuration of the run; it is stored in every checkpoint.
+    """
+    run_dir = Path(run_dir)
+    dist_info = setup_distributed(device)
+    dev = dist_info.device
+    cuda = dev.type == "cuda"
+    use_amp = cfg.amp if cfg.amp is not None else cuda
+    use_compile = cfg.compile if cfg.compile is not None else cuda
+    if cfg.batch_size % dist_info.world:
+        raise ValueError(f"batch_size {cfg.batch_size} does not split over {dist_info.world} processes")
+    local_batch = cfg.batch_size // dist_info.world
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+    model = model.to(dev)
+    ema = EMA(model, cfg.ema_decay)
+    params = [p for p in model.parameters() if p.requires_grad]  # frozen parts get no optimiser state
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup(cfg))
+    step = 0
+
+    ckpt_path = run_dir / CHECKPOINT
+    if ckpt_path.is_file():
+        state = load_checkpoint(ckpt_path)
+        check_config(state["config"], config, str(ckpt_path))
+        model.load_state_dict(state["model"])
+        ema.model.load_state_dict(state["ema"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step = state["step"]
+        _set_rng_state(state["rng"])
+        if dist_info.main:
+            _truncate_log(run_dir / METRICS, step)
+    elif dist_info.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.json").write_text(json.dumps(config, indent=1))
+
+    def save(at_step: int) -> None:
+        if dist_info.main:
+            save_atomic({"model": model.state_dict(), "ema": ema.model.state_dict(),
+                         "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                         "step": at_step, "rng": _rng_state(), "config": config}, ckpt_path)
+
+    wrapped = model
+    if dist_info.world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        wrapped = DDP(model, device_ids=[dev.index] if cuda else None)
+    if use_compile:
+        wrapped = torch.compile(wrapped)
+
+    x, y = x.to(dev), y.to(dev)
+    n = x.shape[0]
+    bar = None
+    if progress and dist_info.main:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=step, desc="training", dynamic_ncols=True)
+    started, first_step = time.perf_counter(), step
+    model.train()
+    while step < cfg.steps:
+        gen = step_generator(cfg.seed, step)
+        index = torch.randint(n, (cfg.batch_size,), generator=gen)
+        t = torch.rand(cfg.batch_size, generator=gen)
+        z = torch.randn((cfg.batch_size, *x.shape[1:]), generator=gen)
+        mine = slice(dist_info.rank * local_batch, (dist_info.rank + 1) * local_batch)
+        index, t, z = index[mine].to(dev), t[mine].to(dev), z[mine].to(dev)
+
+        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=use_amp):
+            loss = loss_fn(wrapped, x[index], y[index], t, z)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"the loss became {loss.item()} at step {step + 1}; stopped without saving. The "
+                f"last good checkpoint is {ckpt_path if ckpt_path.is_file() else 'none yet'}. "
+                "Lower the learning rate or check the data for NaNs"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        ema.update(model, step)
+        step += 1
+
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+        if dist_info.main and (step % cfg.log_every == 0 or step == cfg.steps):
+            elapsed = time.perf_counter() - started
+            _log(run_dir / METRICS, {"step": step, "loss": loss.item(), "lr": scheduler.get_last_lr()[0],
+                                     "grad_norm": float(grad_norm), "elapsed_s": round(elapsed, 3),
+                                     "steps_per_s": round((step - first_step) / max(elapsed, 1e-9), 3)})
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            save(step)
+    if bar is not None:
+        bar.close()
+    if dist_info.main and (run_dir / METRICS).is_file():
+        from .display import plot_loss_curve
+
+        plot_loss_curve(run_dir / METRICS).savefig(run_dir / "loss.png", dpi=100)
+    return ema.model.eval()
+
+
+def read_metrics(path: str | os.PathLike) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def steps_per_second(run_dir: str | os.PathLike) -> float:
+    rows = read_metrics(Path(run_dir) / METRICS)
+    return rows[-1]["steps_per_s"] if rows else math.nan
