@@ -83,6 +83,9 @@ def cmd_train(args) -> int:
     ds = load_dataset(profile.data.source, "train", profile.data.root, profile.data.labels)
     log_mels, labels = cached_log_mels(ds, profile.mel, progress=not args.quiet)
     x = normalize(log_mels, profile.mel)[:, None]
+    import torch
+
+    torch.manual_seed(profile.train.seed)  # the same initial weights for the same seed
     model = build_model(args.model, profile)
     config = {"model": args.model, "profile": config_to_dict(profile),
               "data": {"clips": len(ds), "source": ds.source}}

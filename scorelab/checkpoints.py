@@ -43,7 +43,10 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
 def check_config(saved: dict, current: dict, source: str, allowed=RESUMABLE_CHANGES) -> None:
     """Raise ValueError naming every field where `current` differs from the `saved` config,
     except the fields in `allowed`."""
-    diffs = [d for d in config_diff(saved, current) if d.split(":")[0] not in allowed]
+    def allowed_change(name: str) -> bool:
+        return any(name == a or name.endswith("." + a) for a in allowed)
+
+    diffs = [d for d in config_diff(saved, current) if not allowed_change(d.split(":")[0])]
     if diffs:
         raise ValueError(
             f"{source} was made with a different configuration; fields that differ "

@@ -38,3 +38,29 @@ def test_data_sc09_offline_fails_with_instructions(tmp_path, data_home, monkeypa
 def test_module_entry_point_runs():
     done = subprocess.run([sys.executable, "-m", "scorelab", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "data synth" in done.stdout
+
+
+def test_train_sample_export_round_trip(speech_commands_root, tmp_path, data_home, capsys):
+    run, out = tmp_path / "run", tmp_path / "samples"
+    assert main(["train", "unet", "--profile", "micro", "--data", "speech_commands", "--data-root",
+                 str(speech_commands_root), "--labels", "zero,one", "--out", str(run), "--steps", "4",
+                 "--device", "cpu", "--quiet"]) == 0
+    assert {"checkpoint.pt", "config.json", "metrics.jsonl", "loss.png"} <= {p.name for p in run.iterdir()}
+    assert main(["sample", "--run", str(run), "--n", "3", "--out", str(out), "--steps", "3",
+                 "--sampler", "euler_maruyama", "--device", "cpu", "--quiet"]) == 0
+    wavs = sorted(p.name for p in out.glob("*.wav"))
+    assert wavs == ["sample_000.wav", "sample_001.wav", "sample_002.wav"] and (out / "spectrograms.png").is_file()
+    from scorelab.audio import read_audio
+
+    wave, sr = read_audio(out / wavs[0])
+    assert sr == 16000 and wave.shape == (1, 16000)
+    small = tmp_path / "small.pt"
+    assert main(["export", "--run", str(run), "--out", str(small)]) == 0
+    assert small.stat().st_size < (run / "checkpoint.pt").stat().st_size / 2
+    assert main(["sample", "--run", str(small), "--n", "1", "--out", str(tmp_path / "s2"), "--steps", "2",
+                 "--device", "cpu", "--quiet"]) == 0
+
+
+def test_sample_from_nothing_says_what_is_expected(tmp_path, capsys):
+    assert main(["sample", "--run", str(tmp_path), "--n", "1", "--out", str(tmp_path / "o")]) == 2
+    assert "expected a run folder holding checkpoint.pt" in capsys.readouterr().err

@@ -1,0 +1,144 @@
+"""The training loop: exact resume after a real kill, the NaN guard, configuration checks,
+frozen parameters, logs, and DDP on two CPU processes matching one process."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from scorelab.checkpoints import load_checkpoint
+from scorelab.config import TrainConfig, get_profile
+from scorelab.models import build_unet
+from scorelab.train import METRICS, TrainingDiverged, read_metrics, train
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cli(args, env_extra=None, **kwargs):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env_extra or {}))
+    return subprocess.Popen([sys.executable, "-m", "scorelab", *args], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+def _train_args(data_root, out, steps, every):
+    return ["train", "unet", "--profile", "micro", "--data", "speech_commands", "--data-root", str(data_root),
+            "--labels", "zero,one,two", "--out", str(out), "--steps", str(steps), "--checkpoint-every",
+            str(every), "--device", "cpu", "--quiet"]
+
+
+def _weights(run):
+    state = load_checkpoint(Path(run) / "checkpoint.pt")
+    return state["model"], state["ema"], state["step"]
+
+
+def test_a_killed_run_resumes_to_the_same_weights(speech_commands_root, tmp_path, data_home):
+    steps, every = 60, 10
+    full = _cli(_train_args(speech_commands_root, tmp_path / "full", steps, every))
+    assert full.wait(timeout=300) == 0, full.stdout.read()
+
+    run = tmp_path / "killed"
+    proc = _cli(_train_args(speech_commands_root, run, steps, every))
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        ckpt = run / "checkpoint.pt"
+        if ckpt.is_file() and load_checkpoint(ckpt)["step"] >= 20:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = load_checkpoint(run / "checkpoint.pt")["step"]
+    assert 20 <= killed_at < steps, f"the run was not killed mid-way (checkpoint at step {killed_at})"
+
+    resumed = _cli(_train_args(speech_commands_root, run, steps, every))
+    assert resumed.wait(timeout=300) == 0, resumed.stdout.read()
+    model_a, ema_a, step_a = _weights(tmp_path / "full")
+    model_b, ema_b, step_b = _weights(run)
+    assert step_a == step_b == steps
+    for k in model_a:
+        assert torch.equal(model_a[k], model_b[k]), k
+        assert torch.equal(ema_a[k], ema_b[k]), k
+    logged = [r["step"] for r in read_metrics(run / METRICS)]
+    assert logged == sorted(set(logged)) and logged[-1] == steps  # no duplicated rows after resume
+
+
+class Tiny(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.frozen = torch.nn.Linear(4, 4).requires_grad_(False)
+        self.head = torch.nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.head(self.frozen(x))
+
+
+def _regression(model, x, y, t, z):
+    return (model(x).squeeze(1) - y).pow(2).mean()
+
+
+CFG = TrainConfig(steps=12, batch_size=4, warmup_steps=2, checkpoint_every=5, log_every=1)
+DATA = (torch.randn(32, 4), torch.randn(32))
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    calls = {"n": 0}
+
+    def explodes(model, x, y, t, z):
+        calls["n"] += 1
+        loss = _regression(model, x, y, t, z)
+        return loss * float("nan") if calls["n"] == 7 else loss
+
+    with pytest.raises(TrainingDiverged, match="became nan at step 7.*checkpoint.pt"):
+        train(Tiny(), explodes, *DATA, CFG, tmp_path, {"what": "test"}, device="cpu", progress=False)
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 5
+
+
+def test_a_changed_configuration_is_refused_with_the_fields_named(tmp_path):
+    train(Tiny(), _regression, *DATA, CFG, tmp_path, {"lr": 1e-3, "width": 4}, device="cpu", progress=False)
+    with pytest.raises(ValueError, match=r"lr: 0.001 != 0.01; width: 4 != 8"):
+        train(Tiny(), _regression, *DATA, CFG, tmp_path, {"lr": 1e-2, "width": 8}, device="cpu", progress=False)
+
+
+def test_more_steps_continue_a_finished_run(tmp_path):
+    config = {"profile": {"train": {"steps": 12}}}
+    train(Tiny(), _regression, *DATA, CFG, tmp_path, config, device="cpu", progress=False)
+    longer = TrainConfig(**{**CFG.__dict__, "steps": 20})
+    train(Tiny(), _regression, *DATA, longer, tmp_path, {"profile": {"train": {"steps": 20}}}, device="cpu", progress=False)
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 20
+    assert [r["step"] for r in read_metrics(tmp_path / METRICS)] == list(range(1, 21))
+    assert (tmp_path / "loss.png").is_file()
+
+
+def test_frozen_parameters_get_no_optimiser_state_and_do_not_change(tmp_path):
+    model = Tiny()
+    before = model.frozen.weight.clone()
+    ema = train(model, _regression, *DATA, CFG, tmp_path, {}, device="cpu", progress=False)
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert len(state["optimizer"]["state"]) == 2  # head.weight and head.bias only
+    assert torch.equal(model.frozen.weight, before) and torch.equal(ema.frozen.weight, before)
+    assert not torch.equal(ema.head.weight, model.head.weight)  # the EMA lags the weights
+
+
+def test_ddp_on_two_cpu_processes_matches_one_process(speech_commands_root, tmp_path, data_home):
+    steps = 6
+    single = _cli(_train_args(speech_commands_root, tmp_path / "one", steps, steps))
+    assert single.wait(timeout=300) == 0, single.stdout.read()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                          "-m", "scorelab", *_train_args(speech_commands_root, tmp_path / "two", steps, steps)],
+                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert ddp.returncode == 0, ddp.stdout + ddp.stderr
+    one, _, _ = _weights(tmp_path / "one")
+    two, _, _ = _weights(tmp_path / "two")
+    torch.manual_seed(0)  # the CLI's initial weights for seed 0
+    start = build_unet(get_profile("micro")).state_dict()
+    moved = sum((one[k] - start[k]).pow(2).sum() for k in one).sqrt().item()
+    apart = sum((one[k] - two[k]).pow(2).sum() for k in one).sqrt().item()
+    print(f"DDP (2 x gloo) vs one process after {steps} steps: weights moved {moved:.3e}, "
+          f"differ by {apart:.3e} ({100 * apart / moved:.2f} % of the movement)")
+    # the same batches and noise; only the order of float sums differs, which Adam can amplify
+    # for parameters whose gradient is nearly zero (its first steps have size lr * sign(g))
+    assert apart < 0.05 * moved
