@@ -69,33 +69,12 @@ def _profile_for(args):
 
 
 def cmd_train(args) -> int:
-    import time
+    from .runs import train_score_model
+    from .train import steps_per_second
 
-    from .audio import normalize
-    from .config import config_to_dict
-    from .data import cached_log_mels, load_dataset
-    from .losses import dsm_objective
-    from .models import build_model, count_parameters
-    from .sde import make_sde
-    from .train import steps_per_second, train
-
-    profile = _profile_for(args)
-    ds = load_dataset(profile.data.source, "train", profile.data.root, profile.data.labels)
-    log_mels, labels = cached_log_mels(ds, profile.mel, progress=not args.quiet)
-    x = normalize(log_mels, profile.mel)[:, None]
-    import torch
-
-    torch.manual_seed(profile.train.seed)  # the same initial weights for the same seed
-    model = build_model(args.model, profile)
-    config = {"model": args.model, "profile": config_to_dict(profile),
-              "data": {"clips": len(ds), "source": ds.source}}
-    print(f"training {args.model} ({count_parameters(model) / 1e6:.2f} M parameters) on {len(ds)} "
-          f"{ds.source} clips for {profile.train.steps} steps -> {args.out}")
-    started = time.perf_counter()
-    train(model, dsm_objective(make_sde(profile.sde)), x, labels, profile.train, args.out, config,
-          device=args.device, progress=not args.quiet)
-    print(f"done in {time.perf_counter() - started:.0f} s ({steps_per_second(args.out):.2f} steps/s "
-          f"in the last session); checkpoint {args.out}/checkpoint.pt, loss curve {args.out}/loss.png")
+    train_score_model(args.model, _profile_for(args), args.out, device=args.device, progress=not args.quiet)
+    print(f"{steps_per_second(args.out):.2f} steps/s in the last session; checkpoint "
+          f"{args.out}/checkpoint.pt, loss curve {args.out}/loss.png")
     return 0
 
 

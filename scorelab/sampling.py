@@ -42,13 +42,14 @@ def _progress(iterable, progress: bool, desc: str):
 def pc_sampler(score_fn: ScoreFn, sde: SDE, shape, steps: int = 500, *,
                predictor: str = "reverse_diffusion", corrector_steps: int = 0, snr: float = 0.16,
                cond_fn: ScoreFn | None = None, generator: torch.Generator | None = None,
-               device="cpu", progress: bool = False) -> torch.Tensor:
+               device="cpu", progress: bool = False, callback=None) -> torch.Tensor:
     """Predictor-corrector sampling of the reverse SDE.
 
     predictor: "euler_maruyama" (the reverse SDE integrated with Euler-Maruyama) or
     "reverse_diffusion" (the reverse of the forward Markov chain, exact for VE noise increments).
     corrector_steps > 0 adds that many Langevin MCMC steps per noise level, with a step size set by
     the signal-to-noise ratio `snr`. The last step adds no noise.
+    callback(i, t_next, x), if given, sees the state after every step (for plotting trajectories).
     """
     if predictor not in ("euler_maruyama", "reverse_diffusion"):
         raise ValueError(f"unknown predictor {predictor!r}; choose euler_maruyama or reverse_diffusion")
@@ -81,13 +82,15 @@ def pc_sampler(score_fn: ScoreFn, sde: SDE, shape, steps: int = 500, *,
             f, g = sde.discretize(x, t, t_next)
             g = batch_broadcast(g, x)
             x = x - f + g ** 2 * score + g * noise
+        if callback is not None:
+            callback(i, times[i + 1], x)
     return x
 
 
 @torch.no_grad()
 def heun_sampler(score_fn: ScoreFn, sde: SDE, shape, steps: int = 50, *,
                  cond_fn: ScoreFn | None = None, generator: torch.Generator | None = None,
-                 device="cpu", progress: bool = False) -> torch.Tensor:
+                 device="cpu", progress: bool = False, callback=None) -> torch.Tensor:
     """Deterministic probability-flow ODE sampling with Heun's second-order method.
 
     Only the prior draw is random, so a seeded generator gives the same samples every time.
@@ -109,6 +112,22 @@ def heun_sampler(score_fn: ScoreFn, sde: SDE, shape, steps: int = 50, *,
             x = x_euler                            # no correction on the last step
         else:
             x = x + 0.5 * (d + velocity(x_euler, t_next)) * dt  # trapezoidal correction
+        if callback is not None:
+            callback(i, times[i + 1], x)
+    return x
+
+
+@torch.no_grad()
+def langevin_dynamics(score_fn: ScoreFn, x: torch.Tensor, sigma: float, steps: int, step_size: float,
+                      generator: torch.Generator | None = None, callback=None) -> torch.Tensor:
+    """Unadjusted Langevin dynamics at one fixed noise level: x <- x + eps score + sqrt(2 eps) z.
+    Samples the noisy data distribution at `sigma` when eps is small and steps are many."""
+    level = torch.full((x.shape[0],), float(sigma), device=x.device)
+    for i in range(steps):
+        noise = torch.randn(x.shape, generator=generator, device=x.device)
+        x = x + step_size * score_fn(x, level) + (2 * step_size) ** 0.5 * noise
+        if callback is not None:
+            callback(i, level, x)
     return x
 
 

@@ -1,0 +1,55 @@
+"""Training runs from a profile: what `python -m scorelab train` does, callable from a notebook,
+and "load a checkpoint if present, else train" for the book."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from .audio import normalize
+from .config import Profile, config_to_dict
+from .data import cached_log_mels, load_dataset
+from .losses import dsm_objective
+from .models import build_model, count_parameters, load_trained
+from .sde import make_sde
+from .train import train
+
+
+def training_data(profile: Profile, split: str = "train", progress: bool = False):
+    """(x in model space (N, 1, bands, frames), labels (N,), the data set) for a profile."""
+    ds = load_dataset(profile.data.source, split, profile.data.root, profile.data.labels)
+    log_mels, labels = cached_log_mels(ds, profile.mel, progress=progress)
+    return normalize(log_mels, profile.mel)[:, None], labels, ds
+
+
+def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, device: str | None = None,
+                      progress: bool = True, log=print):
+    """Train (or resume) a score model of `kind` on the profile's data into run folder `out`;
+    returns its EMA model."""
+    x, labels, ds = training_data(profile, progress=progress)
+    torch.manual_seed(profile.train.seed)  # the same initial weights for the same seed
+    model = build_model(kind, profile)
+    config = {"model": kind, "profile": config_to_dict(profile),
+              "data": {"clips": len(ds), "source": ds.source}}
+    log(f"training {kind} ({count_parameters(model) / 1e6:.2f} M parameters) on {len(ds)} "
+        f"{ds.source} clips for {profile.train.steps} steps -> {out}")
+    started = time.perf_counter()
+    ema = train(model, dsm_objective(make_sde(profile.sde)), x, labels, profile.train, out, config,
+                device=device, progress=progress)
+    log(f"done in {time.perf_counter() - started:.0f} s")
+    return ema
+
+
+def load_or_train(kind: str, profile: Profile, checkpoint: str | os.PathLike, run_dir: str | os.PathLike,
+                  device: str = "cpu", log=print):
+    """(model, profile) from `checkpoint` if that file exists, else from training a run in run_dir
+    with the given profile (a run already there resumes)."""
+    if Path(checkpoint).is_file():
+        model, saved, _ = load_trained(checkpoint, device)
+        log(f"loaded {kind} from {Path(checkpoint).name}")
+        return model, saved
+    log(f"{checkpoint} not found: training instead")
+    model = train_score_model(kind, profile, run_dir, device=device, log=log)
+    return model.to(device).eval(), profile
