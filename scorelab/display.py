@@ -149,3 +149,49 @@ def plot_loss_curve(metrics_path, smooth: int = 10):
     ax.set_yscale("log")
     ax.legend()
     return _finish(fig)
+
+
+def plot_point_clouds(clouds: dict[str, torch.Tensor], lim: float = 5.0, ncols: int = 4, s: float = 1.0):
+    """Scatter plots of several (n, 2) point sets on the same square axes."""
+    fig, axes = _grid(len(clouds), ncols, 3.0 * ncols, 3.0)
+    for ax, (title, pts) in zip(axes, clouds.items()):
+        pts = pts.detach().cpu()
+        ax.scatter(pts[:, 0], pts[:, 1], s=s, alpha=0.4, lw=0)
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.set_title(title, fontsize=9)
+    return _finish(fig)
+
+
+def plot_score_fields(fields: dict[str, callable], sigma: float, lim: float = 4.0, n: int = 21):
+    """Arrows of several score functions score(x, sigma) of 2-D points, on one grid, side by side."""
+    g = torch.linspace(-lim, lim, n)
+    xx, yy = torch.meshgrid(g, g, indexing="xy")
+    pts = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+    level = torch.full((pts.shape[0],), float(sigma))
+    fig, axes = _grid(len(fields), len(fields), 4.0 * len(fields), 4.0)
+    for ax, (title, fn) in zip(axes, fields.items()):
+        with torch.no_grad():
+            v = fn(pts, level).cpu()
+        ax.quiver(pts[:, 0], pts[:, 1], v[:, 0], v[:, 1], angles="xy")
+        ax.set_aspect("equal")
+        ax.set_title(title, fontsize=9)
+    return _finish(fig)
+
+
+def plot_trajectories(paths: torch.Tensor, final: torch.Tensor | None = None, lim: float = 5.0, title: str = ""):
+    """Lines of (steps, n, 2) sampler trajectories, with their end points."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), constrained_layout=True)
+    paths = paths.detach().cpu()
+    for i in range(paths.shape[1]):
+        ax.plot(paths[:, i, 0], paths[:, i, 1], lw=0.6, alpha=0.7)
+    end = paths[-1] if final is None else final.detach().cpu()
+    ax.scatter(end[:, 0], end[:, 1], s=8, c="k", zorder=3)
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=9)
+    return _finish(fig)

@@ -35,6 +35,12 @@ class GaussianMixture:
         log_comp = torch.log(weights)[None] - d2 / (2 * var) - torch.log(2 * math.pi * var)
         return torch.logsumexp(log_comp, dim=1)
 
+    def component_shares(self, x: torch.Tensor) -> list[float]:
+        """The fraction of points nearest to each component's mean, in the order of `means`."""
+        means, _, _ = self._params(x.dtype)
+        nearest = torch.cdist(x, means).argmin(dim=1)
+        return [round(float((nearest == k).float().mean()), 2) for k in range(len(self.means))]
+
     def score(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         """Exact score of the noisy mixture at per-sample noise levels sigma (n,)."""
         with torch.enable_grad():

@@ -34,3 +34,12 @@ def test_plots_have_one_axes_per_item():
     assert len([a for a in plot_waveforms({"x": torch.randn(16000)}).axes if a.get_visible()]) == 1
     fig = plot_histograms({"a": torch.randn(100), "b": torch.randn(100) + 2})
     assert len(fig.axes[0].patches) == 2 * 80
+
+
+def test_toy_plots():
+    from scorelab.display import plot_point_clouds, plot_score_fields, plot_trajectories
+
+    assert len(plot_point_clouds({"a": torch.randn(50, 2), "b": torch.randn(50, 2)}).axes) >= 2
+    fig = plot_score_fields({"minus x": lambda x, s: -x}, sigma=0.1, n=5)
+    assert fig.axes[0].collections[0].N == 25  # one arrow per grid point
+    assert len(plot_trajectories(torch.randn(10, 3, 2)).axes[0].lines) == 3

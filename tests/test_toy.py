@@ -47,3 +47,9 @@ def test_a_toy_network_learns_the_score(tmp_path):
     left = (samples[:, 0] < -1).float().mean().item()
     print(f"toy samples: top mode {top:.3f} (0.2), left mode {left:.3f} (0.5)")
     assert abs(top - 0.2) < 0.05 and abs(left - 0.5) < 0.07
+
+
+def test_component_shares():
+    mix = GaussianMixture()
+    points = torch.tensor([[-2.0, -1.0], [-1.9, -1.2], [0.1, 2.0], [2.0, -1.0]])
+    assert mix.component_shares(points) == [0.5, 0.25, 0.25]
