@@ -15,7 +15,7 @@ import torch
 from .config import config_diff
 
 # fields that may change between a run and its resumption
-RESUMABLE_CHANGES = ("train.steps", "train.checkpoint_every", "train.log_every", "train.compile")
+RESUMABLE_CHANGES = ("train.steps", "train.checkpoint_every", "train.log_every", "train.compile", "train.amp")
 
 
 def save_atomic(obj, path: str | os.PathLike) -> Path:

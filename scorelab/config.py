@@ -59,8 +59,6 @@ class DataConfig:
     source: str = "fsdd"
     labels: tuple[str, ...] = DIGITS
     root: str | None = None  # None: the source's environment variable or the data home
-    batch_size: int = 32
-    num_workers: int = 0
 
 
 @dataclass(frozen=True)
@@ -128,13 +126,13 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     # CPU-sized, real voices from the offline FSDD copy: the whole book runs on it.
     "tiny": Profile(
-        name="tiny", data=DataConfig(source="fsdd", batch_size=32),
+        name="tiny", data=DataConfig(source="fsdd"),
         unet=UNetConfig(channels=16, channel_mults=(1, 2, 4, 4), attention_levels=(3,)),
         train=TrainConfig(steps=4000, batch_size=32, checkpoint_every=500),
     ),
     # The paper's scale: SC09 on one GPU.
     "paper": Profile(
-        name="paper", data=DataConfig(source="sc09", batch_size=64, num_workers=4),
+        name="paper", data=DataConfig(source="sc09"),
         unet=UNetConfig(channels=64, channel_mults=(1, 2, 2, 4), num_res_blocks=2,
                         attention_levels=(2, 3), dropout=0.1),
         train=TrainConfig(steps=200_000, batch_size=64, lr=2e-4, warmup_steps=2000,
@@ -143,7 +141,7 @@ PROFILES: dict[str, Profile] = {
     ),
     # Seconds, for tests and CI smoke runs only: too small to learn anything.
     "micro": Profile(
-        name="micro", data=DataConfig(source="fsdd", batch_size=8),
+        name="micro", data=DataConfig(source="fsdd"),
         unet=UNetConfig(channels=8, channel_mults=(1, 2, 2, 2), attention_levels=(), emb_dim=32, heads=2),
         train=TrainConfig(steps=20, batch_size=8, warmup_steps=5, checkpoint_every=10, log_every=5),
         sample=SampleConfig(sampler="heun", steps=4, n=2),
