@@ -3,7 +3,7 @@
   data synth --out DIR          make the synthetic spoken digits with espeak-ng
   data fsdd [--download]        check (or fetch) the Free Spoken Digit Dataset
   data sc09 --download --root D fetch SC09 from the Speech Commands v0.02 archive
-  train unet --profile P --data D --out RUN [--steps N]
+  train unet|classifier --profile P --data D --out RUN [--steps N]
                                 train a score model (resumes when RUN has a checkpoint)
   sample --run RUN --n N --out DIR [--steps S --sampler NAME]
                                 generate clips: DIR/*.wav (16 kHz) and DIR/spectrograms.png
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_p.set_defaults(func=cmd_data)
 
     train_p = commands.add_parser("train", help="train a model; resumes from RUN/checkpoint.pt")
-    train_p.add_argument("model", choices=["unet"], help="which model")
+    train_p.add_argument("model", choices=["unet", "classifier"], help="which model")
     train_p.add_argument("--profile", default="tiny", help="tiny (CPU), paper (GPU) or micro (tests)")
     train_p.add_argument("--data", choices=["fsdd", "synth", "sc09", "speech_commands"],
                          help="data source (default: the profile's)")

@@ -86,6 +86,19 @@ class UNetConfig:
 
 
 @dataclass(frozen=True)
+class ClassifierConfig:
+    """The noise-conditioned log-Mel classifier: a residual CNN over several resolutions,
+    FiLM-conditioned on the noise level; its stage outputs are the taps ScoreSubnet reads."""
+
+    channels: int = 32
+    channel_mults: tuple[int, ...] = (1, 2, 4, 8)
+    blocks_per_stage: int = 1
+    emb_dim: int = 128
+    dropout: float = 0.0
+    sigma_data: float = 0.5
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     steps: int = 4000
     batch_size: int = 32
@@ -115,6 +128,7 @@ class Profile:
     data: DataConfig = field(default_factory=DataConfig)
     sde: SDEConfig = field(default_factory=SDEConfig)
     unet: UNetConfig = field(default_factory=UNetConfig)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
     seed: int = 0
@@ -143,6 +157,7 @@ PROFILES: dict[str, Profile] = {
     "micro": Profile(
         name="micro", data=DataConfig(source="fsdd"),
         unet=UNetConfig(channels=8, channel_mults=(1, 2, 2, 2), attention_levels=(), emb_dim=32, heads=2),
+        classifier=ClassifierConfig(channels=8, emb_dim=32),
         train=TrainConfig(steps=20, batch_size=8, warmup_steps=5, checkpoint_every=10, log_every=5),
         sample=SampleConfig(sampler="heun", steps=4, n=2),
     ),
@@ -171,7 +186,7 @@ def profile_from_dict(d: dict) -> Profile:
         return cls(**kwargs)
 
     parts = {"mel": MelConfig, "data": DataConfig, "sde": SDEConfig, "unet": UNetConfig,
-             "train": TrainConfig, "sample": SampleConfig}
+             "classifier": ClassifierConfig, "train": TrainConfig, "sample": SampleConfig}
     return Profile(name=d["name"], seed=d.get("seed", 0),
                    **{k: build(cls, d[k]) for k, cls in parts.items() if k in d})
 

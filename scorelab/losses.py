@@ -49,3 +49,22 @@ def dsm_objective(sde: SDE):
         return dsm_loss(model, sde, x, t=t * (sde.T - sde.eps) + sde.eps, z=z)
 
     return loss
+
+
+def noisy_cross_entropy(classifier, sde: SDE, x0: torch.Tensor, labels: torch.Tensor,
+                        t: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of a noise-conditioned classifier on x_t = mean(x0, t) + sigma(t) z: the
+    classifier sees the same noise distribution the score models are trained on."""
+    mean, sigma = sde.marginal_prob(x0, t)
+    x_t = mean + batch_broadcast(sigma, x0) * z
+    return torch.nn.functional.cross_entropy(classifier(x_t, sigma), labels)
+
+
+def classifier_objective(sde: SDE, max_t: float = 1.0):
+    """The training-loop form of `noisy_cross_entropy`, with t uniform in [eps, max_t]
+    (max_t < 1 leaves out noise levels where nothing can be classified; 1.0 uses them all)."""
+
+    def loss(model, x, y, t, z):
+        return noisy_cross_entropy(model, sde, x, y, t * (max_t - sde.eps) + sde.eps, z)
+
+    return loss

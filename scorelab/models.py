@@ -14,11 +14,12 @@ from torch import nn
 
 from .checkpoints import load_checkpoint, save_atomic
 from .config import Profile, profile_from_dict
+from .nets.classifier import NoisyClassifier
 from .nets.precond import ScoreModel
 from .nets.unet import UNet
 from .sde import make_sde
 
-MODEL_KINDS = ("unet",)
+MODEL_KINDS = ("unet", "classifier")
 
 
 def build_unet(profile: Profile) -> ScoreModel:
@@ -27,9 +28,16 @@ def build_unet(profile: Profile) -> ScoreModel:
     return ScoreModel(UNet(profile.unet), sigma_data=profile.unet.sigma_data, mode=mode)
 
 
+def build_classifier(profile: Profile) -> NoisyClassifier:
+    """The noise-conditioned classifier over the profile's labels: logits = model(x, sigma)."""
+    return NoisyClassifier(profile.classifier, num_classes=len(profile.data.labels))
+
+
 def build_model(kind: str, profile: Profile) -> nn.Module:
     if kind == "unet":
         return build_unet(profile)
+    if kind == "classifier":
+        return build_classifier(profile)
     raise ValueError(f"unknown model {kind!r}; choose one of {', '.join(MODEL_KINDS)}")
 
 

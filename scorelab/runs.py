@@ -11,7 +11,7 @@ import torch
 from .audio import normalize
 from .config import Profile, config_to_dict
 from .data import cached_log_mels, load_dataset
-from .losses import dsm_objective
+from .losses import classifier_objective, dsm_objective
 from .models import build_model, count_parameters, load_trained
 from .sde import make_sde
 from .train import train
@@ -26,8 +26,8 @@ def training_data(profile: Profile, split: str = "train", progress: bool = False
 
 def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, device: str | None = None,
                       progress: bool = True, log=print):
-    """Train (or resume) a score model of `kind` on the profile's data into run folder `out`;
-    returns its EMA model."""
+    """Train (or resume) a model of `kind` on the profile's data into run folder `out`: score
+    models with `dsm_loss`, the classifier with the noisy cross-entropy. Returns its EMA model."""
     x, labels, ds = training_data(profile, progress=progress)
     torch.manual_seed(profile.train.seed)  # the same initial weights for the same seed
     model = build_model(kind, profile)
@@ -35,9 +35,10 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
               "data": {"clips": len(ds), "source": ds.source}}
     log(f"training {kind} ({count_parameters(model) / 1e6:.2f} M parameters) on {len(ds)} "
         f"{ds.source} clips for {profile.train.steps} steps -> {out}")
+    sde = make_sde(profile.sde)
+    objective = classifier_objective(sde) if kind == "classifier" else dsm_objective(sde)
     started = time.perf_counter()
-    ema = train(model, dsm_objective(make_sde(profile.sde)), x, labels, profile.train, out, config,
-                device=device, progress=progress)
+    ema = train(model, objective, x, labels, profile.train, out, config, device=device, progress=progress)
     log(f"done in {time.perf_counter() - started:.0f} s")
     return ema
 

@@ -61,3 +61,15 @@ def test_noise_embedding_separates_noise_levels():
     out = emb(torch.tensor([0.01, 0.02, 10.0]))
     assert out.shape == (3, 32)
     assert not torch.allclose(out[0], out[2])
+
+
+def test_classifier_taps_and_logits():
+    from scorelab.config import ClassifierConfig
+    from scorelab.nets.classifier import NoisyClassifier
+
+    clf = NoisyClassifier(ClassifierConfig(channels=8, emb_dim=16), num_classes=3)
+    logits, taps = clf(torch.randn(2, 1, 80, 63), torch.tensor([0.05, 20.0]), return_taps=True)
+    assert logits.shape == (2, 3)
+    assert [t.shape[1] for t in taps] == [8, 16, 32, 64] == list(clf.tap_channels)
+    assert [t.shape[-2:] for t in taps] == [(80, 63), (40, 32), (20, 16), (10, 8)]
+    assert clf(torch.zeros(1, 1, 80, 63), torch.tensor(1.0)).shape == (1, 3)  # a scalar sigma broadcasts

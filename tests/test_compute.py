@@ -1,0 +1,29 @@
+"""MAC counting against hand formulas, forward and inside torch.autograd.grad."""
+import torch
+from torch import nn
+
+from scorelab.compute import count_macs, parameter_counts
+
+
+def test_linear_and_conv_macs_match_their_formulas():
+    lin = nn.Linear(20, 30)
+    assert count_macs(lin, torch.randn(4, 20)) == 4 * 20 * 30
+    conv = nn.Conv2d(3, 8, 3, padding=1)
+    assert count_macs(conv, torch.randn(2, 3, 10, 12)) == 2 * 8 * 10 * 12 * 3 * 9
+
+
+def test_backward_inside_autograd_grad_is_counted():
+    lin = nn.Linear(20, 30, bias=False)
+    x = torch.randn(4, 20, requires_grad=True)
+
+    def grad_to_input():
+        return torch.autograd.grad(lin(x).sum(), x)[0]
+
+    # forward (4*20*30) plus the input gradient (another 4*20*30); no weight gradient is asked for
+    assert count_macs(grad_to_input) == 2 * 4 * 20 * 30
+
+
+def test_parameter_counts_separate_frozen_parameters():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    model[0].requires_grad_(False)
+    assert parameter_counts(model) == {"total": 13, "trainable": 4}
