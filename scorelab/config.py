@@ -99,6 +99,20 @@ class ClassifierConfig:
 
 
 @dataclass(frozen=True)
+class SubnetConfig:
+    """ScoreSubnet, the adapter on the frozen classifier. `taps` is the switch between the full
+    model ("features+gradients": activations and gradients of logsumexp(logits) at every tap)
+    and the cheaper gradient-taps variant ("gradients": the gradients alone)."""
+
+    taps: str = "features+gradients"
+    widths: tuple[int, ...] = (32, 48, 64, 96)  # decoder width per tap level, finest first
+    blocks: tuple[int, ...] = (1, 1, 1, 1)  # FiLM residual blocks per level
+    emb_dim: int = 128
+    heads: int = 4
+    sigma_data: float = 0.5
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     steps: int = 4000
     batch_size: int = 32
@@ -129,6 +143,7 @@ class Profile:
     sde: SDEConfig = field(default_factory=SDEConfig)
     unet: UNetConfig = field(default_factory=UNetConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    subnet: SubnetConfig = field(default_factory=SubnetConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
     seed: int = 0
@@ -186,7 +201,8 @@ def profile_from_dict(d: dict) -> Profile:
         return cls(**kwargs)
 
     parts = {"mel": MelConfig, "data": DataConfig, "sde": SDEConfig, "unet": UNetConfig,
-             "classifier": ClassifierConfig, "train": TrainConfig, "sample": SampleConfig}
+             "classifier": ClassifierConfig, "subnet": SubnetConfig, "train": TrainConfig,
+             "sample": SampleConfig}
     return Profile(name=d["name"], seed=d.get("seed", 0),
                    **{k: build(cls, d[k]) for k, cls in parts.items() if k in d})
 

@@ -33,5 +33,7 @@ class ScoreModel(nn.Module):
         c_skip = sd2 / (s ** 2 + sd2)
         c_out = s * self.sigma_data / torch.sqrt(s ** 2 + sd2)
         c_in = 1 / torch.sqrt(s ** 2 + sd2)
-        denoised = c_skip * x + c_out * self.backbone(c_in * x, sigma)
+        # a backbone that reads a frozen classifier takes x as it is (the classifier scales it)
+        inner = x if getattr(self.backbone, "takes_raw_input", False) else c_in * x
+        denoised = c_skip * x + c_out * self.backbone(inner, sigma)
         return (denoised - x) / s ** 2

@@ -1,0 +1,78 @@
+"""ScoreSubnet on a frozen classifier: taps, gradient taps, the frozen backbone staying bitwise
+unchanged through training, and the gradient-taps variant being cheaper."""
+import pytest
+import torch
+
+from scorelab.compute import count_macs
+from scorelab.config import ClassifierConfig, SubnetConfig, TrainConfig
+from scorelab.losses import dsm_objective
+from scorelab.nets.classifier import NoisyClassifier
+from scorelab.nets.precond import ScoreModel
+from scorelab.nets.score_subnet import ScoreSubnet, classifier_taps, rms_normalize
+from scorelab.sde import VESDE
+from scorelab.train import train
+
+CLF_CFG = ClassifierConfig(channels=8, emb_dim=16)
+SUB_CFG = SubnetConfig(widths=(8, 8, 16, 16), emb_dim=16, heads=2)
+
+
+def small_classifier():
+    torch.manual_seed(0)
+    return NoisyClassifier(CLF_CFG, num_classes=3)
+
+
+def test_gradient_taps_are_the_gradients_of_logsumexp():
+    clf = small_classifier().double()
+    x, sigma = torch.randn(2, 1, 80, 63, dtype=torch.float64), torch.tensor([0.2, 2.0], dtype=torch.float64)
+    logits, feats, grads = classifier_taps(clf, x, sigma)
+    assert [f.shape for f in feats] == [g.shape for g in grads]
+    # check the finest tap against a finite difference of logsumexp along the gradient direction
+    direction = grads[0] / grads[0].norm()
+    eps = 1e-3
+
+    def lse_from_tap0(tap0):
+        h = tap0
+        for i, (blocks, down) in enumerate(zip(clf.stages, clf.downs)):
+            if i > 0:
+                for block in blocks:
+                    h = block(h, clf.embed(sigma))
+            h = down(h)
+        return torch.logsumexp(clf.head(torch.nn.functional.silu(clf.norm(h)).mean(dim=(-2, -1))), -1).sum()
+
+    with torch.no_grad():
+        slope = (lse_from_tap0(feats[0] + eps * direction) - lse_from_tap0(feats[0] - eps * direction)) / (2 * eps)
+    assert abs(slope.item() - grads[0].norm().item()) < 1e-4 * grads[0].norm().item()
+
+
+def test_rms_normalize():
+    h = torch.randn(3, 4, 5, 6) * torch.tensor([0.001, 1.0, 1000.0])[:, None, None, None]
+    assert torch.allclose(rms_normalize(h).pow(2).flatten(1).mean(1), torch.ones(3))
+
+
+def test_training_leaves_the_classifier_bitwise_unchanged(tmp_path):
+    clf = small_classifier()
+    before = {k: v.clone() for k, v in clf.state_dict().items()}
+    model = ScoreModel(ScoreSubnet(clf, SUB_CFG))
+    x = torch.randn(16, 1, 80, 63) * 0.5
+    cfg = TrainConfig(steps=4, batch_size=4, warmup_steps=1, checkpoint_every=4, log_every=1)
+    train(model, dsm_objective(VESDE()), x, torch.zeros(16, dtype=torch.long), cfg, tmp_path, {}, device="cpu",
+          progress=False)
+    for k, v in clf.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert all(p.grad is None for p in clf.parameters())
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert len(state["optimizer"]["state"]) == len(trainable)
+    assert not clf.training  # stays in eval mode while the subnet trains
+
+
+def test_gradient_taps_variant_is_cheaper():
+    clf = small_classifier()
+    full = ScoreModel(ScoreSubnet(clf, SUB_CFG))
+    grads_only = ScoreModel(ScoreSubnet(clf, SubnetConfig(**{**SUB_CFG.__dict__, "taps": "gradients"})))
+    x, sigma = torch.randn(1, 1, 80, 63), torch.tensor([1.0])
+    trainable = [sum(p.numel() for p in m.parameters() if p.requires_grad) for m in (full, grads_only)]
+    macs = [count_macs(m, x, sigma) for m in (full, grads_only)]
+    assert trainable[1] < trainable[0] and macs[1] < macs[0]
+    with pytest.raises(ValueError, match="features\\+gradients, gradients"):
+        ScoreSubnet(clf, SubnetConfig(taps="everything"))
