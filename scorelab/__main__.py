@@ -8,6 +8,8 @@
   sample --run RUN --n N --out DIR [--steps S --sampler NAME]
                                 generate clips: DIR/*.wav (16 kHz) and DIR/spectrograms.png
   export --run RUN --out FILE   keep only the EMA weights and configuration of a run
+  compute --profile paper [--json]
+                                parameters and GMACs per sampling step, beside the paper's table
 """
 from __future__ import annotations
 
@@ -104,6 +106,23 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_compute(args) -> int:
+    import json
+
+    from .compute import PAPER_TABLE, compute_table, format_table
+    from .config import get_profile
+
+    table = compute_table(get_profile(args.profile), gamma=args.gamma)
+    if args.json:
+        print(json.dumps({"profile": args.profile, "gamma": args.gamma, "scorelab": table, "paper": PAPER_TABLE},
+                         indent=1))
+    else:
+        print(f"profile {args.profile}: one sampling step for one second of audio (MACs = FLOPs / 2, "
+              "backward passes for gradient taps and guidance included)\n")
+        print(format_table(table))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scorelab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -164,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     export_p.add_argument("--full-precision", action="store_true", help="store float32, not float16")
     export_p.add_argument("--note", default="", help="provenance to store beside the weights")
     export_p.set_defaults(func=cmd_export)
+
+    compute_p = commands.add_parser("compute", help="parameter and MAC counts per sampling step")
+    compute_p.add_argument("--profile", default="paper")
+    compute_p.add_argument("--gamma", type=float, default=3.0, help="guidance strength of conditional rows")
+    compute_p.add_argument("--json", action="store_true", help="machine-readable output")
+    compute_p.set_defaults(func=cmd_compute)
     return parser
 
 

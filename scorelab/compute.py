@@ -45,3 +45,63 @@ def parameter_counts(model: nn.Module) -> dict[str, int]:
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return {"total": total, "trainable": trainable}
+
+
+# The paper's compute table (Makarov & Gerkmann 2026); see PAPER decisions in the book.
+PAPER_TABLE = {
+    "ScoreSubnet, unconditional": {"total_params": None, "trainable_params": 4.4e6, "gmacs": 12.07},
+    "ScoreSubnet, conditional (gamma = 3)": {"total_params": 12.3e6, "trainable_params": 4.4e6, "gmacs": 16.44},
+}
+
+
+def compute_table(profile, gamma: float = 3.0, label: int = 0) -> dict[str, dict]:
+    """Parameters and GMACs per sampling step for one second of audio, for every model of a
+    profile. A conditional step is the score plus the guidance term gamma * grad log p(y|x)
+    (its own classifier forward and backward to the input)."""
+    import torch
+
+    from .guidance import classifier_guidance
+    from .models import build_models
+
+    models = build_models(profile)
+    for m in (models.classifier, models.subnet, models.subnet_gradtaps, models.unet):
+        m.eval()
+    x = torch.randn(1, *models.input_shape)
+    sigma = torch.tensor([1.0])
+    guide = classifier_guidance(models.classifier, label, gamma)
+    clf = parameter_counts(models.classifier)
+
+    def row(model, conditional: bool):
+        params = parameter_counts(model)
+        total = params["total"] + (0 if model is not models.unet or not conditional else clf["total"])
+        with torch.no_grad():
+            macs = count_macs(lambda: model(x, sigma) + (guide(x, sigma) if conditional else 0))
+        return {"total_params": total, "trainable_params": params["trainable"], "gmacs": macs / 1e9}
+
+    with torch.no_grad():
+        clf_macs = count_macs(lambda: models.classifier(x, sigma))
+    return {
+        "Classifier (frozen), one forward pass": {"total_params": clf["total"], "trainable_params": 0,
+                                                  "gmacs": clf_macs / 1e9},
+        "ScoreSubnet, unconditional": row(models.subnet, False),
+        "ScoreSubnet, conditional (gamma = 3)": row(models.subnet, True),
+        "Gradient-taps variant, unconditional": row(models.subnet_gradtaps, False),
+        "Gradient-taps variant, conditional (gamma = 3)": row(models.subnet_gradtaps, True),
+        "U-Net, unconditional": row(models.unet, False),
+        "U-Net + Classifier (gamma = 3)": row(models.unet, True),
+    }
+
+
+def format_table(table: dict[str, dict], paper: dict[str, dict] = PAPER_TABLE) -> str:
+    """A Markdown table of a compute_table next to the paper's numbers where it gives them."""
+    def m(v):
+        return "—" if v is None else f"{v / 1e6:.2f} M"
+
+    lines = ["| model | total params | trainable params | GMACs / step | paper: total | paper: trainable | paper: GMACs |",
+             "|---|---|---|---|---|---|---|"]
+    for name, r in table.items():
+        p = paper.get(name, {})
+        lines.append(f"| {name} | {m(r['total_params'])} | {m(r['trainable_params'])} | {r['gmacs']:.2f} | "
+                     f"{m(p.get('total_params')) if p else ''} | {m(p.get('trainable_params')) if p else ''} | "
+                     f"{p['gmacs'] if p else ''} |")
+    return "\n".join(lines)

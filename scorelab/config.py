@@ -164,6 +164,9 @@ PROFILES: dict[str, Profile] = {
         name="paper", data=DataConfig(source="sc09"),
         unet=UNetConfig(channels=64, channel_mults=(1, 2, 2, 4), num_res_blocks=2,
                         attention_levels=(2, 3), dropout=0.1),
+        # sized to the paper's compute table (`python -m scorelab compute --profile paper`)
+        classifier=ClassifierConfig(channels=48, channel_mults=(1, 2, 4, 6), blocks_per_stage=3, emb_dim=192),
+        subnet=SubnetConfig(widths=(144, 160, 96, 192), blocks=(3, 2, 1, 1), emb_dim=192),
         train=TrainConfig(steps=200_000, batch_size=64, lr=2e-4, warmup_steps=2000,
                           ema_decay=0.9999, checkpoint_every=5000, log_every=100),
         sample=SampleConfig(sampler="heun", steps=100, n=64),

@@ -7,6 +7,7 @@ when asked) and the configuration: the small files the book ships.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -16,10 +17,11 @@ from .checkpoints import load_checkpoint, save_atomic
 from .config import Profile, profile_from_dict
 from .nets.classifier import NoisyClassifier
 from .nets.precond import ScoreModel
+from .nets.score_subnet import ScoreSubnet
 from .nets.unet import UNet
 from .sde import make_sde
 
-MODEL_KINDS = ("unet", "classifier")
+MODEL_KINDS = ("unet", "classifier", "subnet", "subnet-gradtaps")
 
 
 def build_unet(profile: Profile) -> ScoreModel:
@@ -33,11 +35,43 @@ def build_classifier(profile: Profile) -> NoisyClassifier:
     return NoisyClassifier(profile.classifier, num_classes=len(profile.data.labels))
 
 
+def build_subnet(profile: Profile, classifier: nn.Module | None = None, taps: str | None = None) -> ScoreModel:
+    """ScoreSubnet on a (frozen) classifier as a score model: score = model(x, sigma).
+    taps: "features+gradients" (the full model) or "gradients" (the gradient-taps variant)."""
+    import dataclasses
+
+    cfg = profile.subnet if taps is None else dataclasses.replace(profile.subnet, taps=taps)
+    classifier = classifier if classifier is not None else build_classifier(profile)
+    return ScoreModel(ScoreSubnet(classifier, cfg), sigma_data=cfg.sigma_data)
+
+
+@dataclass
+class Models:
+    """Every model of the paper for one profile; score models are called as score = model(x, sigma)."""
+
+    classifier: NoisyClassifier
+    subnet: ScoreModel
+    subnet_gradtaps: ScoreModel
+    unet: ScoreModel
+    input_shape: tuple[int, int, int]  # (channels, Mel bands, frames) of one second of audio
+
+
+def build_models(profile: Profile) -> Models:
+    """The classifier, ScoreSubnet and its gradient-taps variant (both on that one classifier)
+    and the U-Net baseline, untrained, for a profile."""
+    classifier = build_classifier(profile)
+    return Models(classifier=classifier, subnet=build_subnet(profile, classifier, "features+gradients"),
+                  subnet_gradtaps=build_subnet(profile, classifier, "gradients"), unet=build_unet(profile),
+                  input_shape=(1, profile.mel.n_mels, profile.mel.n_frames))
+
+
 def build_model(kind: str, profile: Profile) -> nn.Module:
     if kind == "unet":
         return build_unet(profile)
     if kind == "classifier":
         return build_classifier(profile)
+    if kind in ("subnet", "subnet-gradtaps"):
+        return build_subnet(profile, taps="gradients" if kind == "subnet-gradtaps" else "features+gradients")
     raise ValueError(f"unknown model {kind!r}; choose one of {', '.join(MODEL_KINDS)}")
 
 

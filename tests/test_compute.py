@@ -27,3 +27,24 @@ def test_parameter_counts_separate_frozen_parameters():
     model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
     model[0].requires_grad_(False)
     assert parameter_counts(model) == {"total": 13, "trainable": 4}
+
+
+def test_paper_profile_reproduces_the_compute_table(capsys):
+    import json
+
+    from scorelab.__main__ import main
+
+    assert main(["compute", "--profile", "paper", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    ours, paper = out["scorelab"], out["paper"]
+    uncond, cond = ours["ScoreSubnet, unconditional"], ours["ScoreSubnet, conditional (gamma = 3)"]
+    print(f"classifier {ours['Classifier (frozen), one forward pass']['total_params'] / 1e6:.2f} M; "
+          f"subnet trainable {uncond['trainable_params'] / 1e6:.2f} M; total {cond['total_params'] / 1e6:.2f} M; "
+          f"GMACs {uncond['gmacs']:.2f} / {cond['gmacs']:.2f}")
+    assert abs(ours["Classifier (frozen), one forward pass"]["total_params"] / 7.9e6 - 1) < 0.05
+    assert abs(uncond["trainable_params"] / paper["ScoreSubnet, unconditional"]["trainable_params"] - 1) < 0.05
+    assert abs(cond["total_params"] / paper["ScoreSubnet, conditional (gamma = 3)"]["total_params"] - 1) < 0.05
+    assert abs(uncond["gmacs"] / paper["ScoreSubnet, unconditional"]["gmacs"] - 1) < 0.10
+    assert abs(cond["gmacs"] / paper["ScoreSubnet, conditional (gamma = 3)"]["gmacs"] - 1) < 0.10
+    variant = ours["Gradient-taps variant, unconditional"]
+    assert variant["gmacs"] < uncond["gmacs"] and variant["trainable_params"] < uncond["trainable_params"]
