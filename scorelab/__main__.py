@@ -3,11 +3,13 @@
   data synth --out DIR          make the synthetic spoken digits with espeak-ng
   data fsdd [--download]        check (or fetch) the Free Spoken Digit Dataset
   data sc09 --download --root D fetch SC09 from the Speech Commands v0.02 archive
-  train unet|classifier --profile P --data D --out RUN [--steps N]
+  train unet|classifier|evalclassifier|subnet|subnet-gradtaps --profile P --data D --out RUN
+        [--steps N] [--labels L,...] [--classifier RUN]
                                 train a score model (resumes when RUN has a checkpoint)
   sample --run RUN --n N --out DIR [--steps S --sampler NAME]
                                 generate clips: DIR/*.wav (16 kHz) and DIR/spectrograms.png
   export --run RUN --out FILE   keep only the EMA weights and configuration of a run
+  classify --run RUN DIR        accuracy of a classifier on DIR/{label}_*.wav
   compute --profile paper [--json]
                                 parameters and GMACs per sampling step, beside the paper's table
 """
@@ -74,7 +76,8 @@ def cmd_train(args) -> int:
     from .runs import train_score_model
     from .train import steps_per_second
 
-    train_score_model(args.model, _profile_for(args), args.out, device=args.device, progress=not args.quiet)
+    train_score_model(args.model, _profile_for(args), args.out, device=args.device, progress=not args.quiet,
+                      classifier_run=args.classifier)
     print(f"{steps_per_second(args.out):.2f} steps/s in the last session; checkpoint "
           f"{args.out}/checkpoint.pt, loss curve {args.out}/loss.png")
     return 0
@@ -83,19 +86,49 @@ def cmd_train(args) -> int:
 def cmd_sample(args) -> int:
     import time
 
+    import torch
+
     from .generate import generate, write_samples
     from .models import load_trained
 
-    device = args.device or ("cuda" if __import__("torch").cuda.is_available() else "cpu")
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model, profile, kind = load_trained(args.run, device)
+    names = None
+    if args.label:
+        if kind in ("subnet", "subnet-gradtaps"):
+            classifier = model.backbone.classifier
+        elif args.classifier:
+            classifier = load_trained(args.classifier, device)[0]
+        else:
+            raise ValueError(f"guiding a {kind} needs --classifier RUN_DIR (a trained classifier)")
+        label_names = classifier_labels(args.classifier if kind not in ("subnet", "subnet-gradtaps") else args.run)
+        wanted = label_names if args.label == "all" else tuple(w.strip() for w in args.label.split(","))
+        unknown = [w for w in wanted if w not in label_names]
+        if unknown:
+            raise ValueError(f"label(s) {', '.join(unknown)} unknown to the classifier; it knows {', '.join(label_names)}")
+        ids = torch.tensor([label_names.index(w) for w in wanted for _ in range(args.n)])
+        names = [f"{w}_{i:03d}" for w in wanted for i in range(args.n)]
+    else:
+        classifier, ids = None, None
+    n = len(names) if names else args.n
     started = time.perf_counter()
-    x = generate(model, profile, args.n, args.sampler, args.steps, args.seed, device=device,
-                 progress=not args.quiet)
+    x = generate(model, profile, n, args.sampler, args.steps, args.seed, device=device, progress=not args.quiet,
+                 classifier=classifier, labels=ids, gamma=args.gamma)
     seconds = time.perf_counter() - started
-    paths = write_samples(x, profile, args.out, vocoder=args.vocoder,
+    paths = write_samples(x, profile, args.out, names=names, vocoder=args.vocoder,
                           title=f"{kind}, {args.sampler or profile.sample.sampler}")
     print(f"{len(paths)} clips in {seconds:.1f} s -> {args.out} (spectrograms.png beside them)")
     return 0
+
+
+def classifier_labels(run) -> tuple[str, ...]:
+    """The label names a classifier (or the classifier inside a subnet run) was trained on."""
+    from .checkpoints import load_checkpoint
+    from .models import _checkpoint_file
+
+    config = load_checkpoint(_checkpoint_file(run))["config"]
+    profile = config["classifier"]["profile"] if "classifier" in config else config["profile"]
+    return tuple(profile["data"]["labels"])
 
 
 def cmd_export(args) -> int:
@@ -103,6 +136,24 @@ def cmd_export(args) -> int:
 
     path = export(args.run, args.out, half=not args.full_precision, note=args.note)
     print(f"exported {args.run} -> {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def cmd_classify(args) -> int:
+    from .classify import load_folder, predict
+    from .models import load_trained
+
+    model, profile, kind = load_trained(args.run)
+    if kind not in ("classifier", "evalclassifier"):
+        raise ValueError(f"{args.run} holds a {kind} model, not a classifier")
+    x, labels, names = load_folder(args.folder, profile.data.labels, profile.mel)
+    pred = predict(model, x)
+    correct = (pred == labels)
+    for name, p, ok in zip(names, pred.tolist(), correct.tolist()):
+        if args.verbose:
+            print(f"{name}: {profile.data.labels[p]}{'' if ok else '  (wrong)'}")
+    print(f"accuracy {correct.float().mean():.3f} ({int(correct.sum())} of {len(names)} clips) "
+          f"with the {kind} in {args.run}")
     return 0
 
 
@@ -146,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     data_p.set_defaults(func=cmd_data)
 
     train_p = commands.add_parser("train", help="train a model; resumes from RUN/checkpoint.pt")
-    train_p.add_argument("model", choices=["unet", "classifier"], help="which model")
+    train_p.add_argument("model", choices=["unet", "classifier", "evalclassifier", "subnet", "subnet-gradtaps"],
+                         help="which model")
+    train_p.add_argument("--classifier", help="run folder of the trained classifier (subnets only)")
     train_p.add_argument("--profile", default="tiny", help="tiny (CPU), paper (GPU) or micro (tests)")
     train_p.add_argument("--data", choices=["fsdd", "synth", "sc09", "speech_commands"],
                          help="data source (default: the profile's)")
@@ -173,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample_p.add_argument("--sampler", choices=["heun", "euler_maruyama", "reverse_diffusion", "pc"])
     sample_p.add_argument("--seed", type=int, default=0)
     sample_p.add_argument("--vocoder", default="griffinlim", choices=["griffinlim", "hifigan"])
+    sample_p.add_argument("--label", help="guide toward a word (or comma-separated words, or 'all'); "
+                          "files are then named {label}_{index}.wav, N per label")
+    sample_p.add_argument("--gamma", type=float, default=3.0, help="guidance strength (the paper's 3.0)")
+    sample_p.add_argument("--classifier", help="classifier run that guides a U-Net")
     sample_p.add_argument("--device")
     sample_p.add_argument("--quiet", action="store_true")
     sample_p.set_defaults(func=cmd_sample)
@@ -183,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     export_p.add_argument("--full-precision", action="store_true", help="store float32, not float16")
     export_p.add_argument("--note", default="", help="provenance to store beside the weights")
     export_p.set_defaults(func=cmd_export)
+
+    classify_p = commands.add_parser("classify", help="accuracy of a classifier on a folder of {label}_*.wav")
+    classify_p.add_argument("--run", required=True, help="a classifier run folder or exported file")
+    classify_p.add_argument("folder")
+    classify_p.add_argument("--verbose", action="store_true", help="one line per file")
+    classify_p.set_defaults(func=cmd_classify)
 
     compute_p = commands.add_parser("compute", help="parameter and MAC counts per sampling step")
     compute_p.add_argument("--profile", default="paper")

@@ -13,11 +13,16 @@ from .sde import make_sde
 
 
 def generate(model, profile: Profile, n: int, sampler: str | None = None, steps: int | None = None,
-             seed: int = 0, cond_fn=None, device="cpu", batch: int = 16, progress: bool = False) -> torch.Tensor:
+             seed: int = 0, cond_fn=None, device="cpu", batch: int = 16, progress: bool = False,
+             classifier=None, labels: torch.Tensor | None = None, gamma: float = 3.0) -> torch.Tensor:
     """n samples in model space, shape (n, 1, n_mels, frames), in batches of `batch`.
 
+    With `classifier` and `labels` (n,), each sample is guided toward its label with strength
+    gamma (classifier guidance); `cond_fn` adds any other guidance term.
     One generator seeded with `seed` drives every batch, so the same call gives the same samples.
     """
+    from .guidance import classifier_guidance
+
     sampler = sampler or profile.sample.sampler
     steps = steps or profile.sample.steps
     run = get_sampler(sampler)
@@ -27,7 +32,11 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
     out = []
     for start in range(0, n, batch):
         size = min(batch, n - start)
-        out.append(run(model, sde, (size, *shape), steps, cond_fn=cond_fn, generator=gen,
+        guide = cond_fn
+        if classifier is not None:
+            term = classifier_guidance(classifier, labels[start:start + size].to(device), gamma)
+            guide = term if cond_fn is None else (lambda x, s, a=term, b=cond_fn: a(x, s) + b(x, s))
+        out.append(run(model, sde, (size, *shape), steps, cond_fn=guide, generator=gen,
                        device=device, progress=progress).cpu())
     return torch.cat(out)
 

@@ -21,7 +21,7 @@ from .nets.score_subnet import ScoreSubnet
 from .nets.unet import UNet
 from .sde import make_sde
 
-MODEL_KINDS = ("unet", "classifier", "subnet", "subnet-gradtaps")
+MODEL_KINDS = ("unet", "classifier", "evalclassifier", "subnet", "subnet-gradtaps")
 
 
 def build_unet(profile: Profile) -> ScoreModel:
@@ -65,13 +65,14 @@ def build_models(profile: Profile) -> Models:
                   input_shape=(1, profile.mel.n_mels, profile.mel.n_frames))
 
 
-def build_model(kind: str, profile: Profile) -> nn.Module:
+def build_model(kind: str, profile: Profile, classifier: nn.Module | None = None) -> nn.Module:
+    """An untrained model of `kind`; subnets are built on `classifier` (default: a new one)."""
     if kind == "unet":
         return build_unet(profile)
-    if kind == "classifier":
+    if kind in ("classifier", "evalclassifier"):
         return build_classifier(profile)
     if kind in ("subnet", "subnet-gradtaps"):
-        return build_subnet(profile, taps="gradients" if kind == "subnet-gradtaps" else "features+gradients")
+        return build_subnet(profile, classifier, taps="gradients" if kind == "subnet-gradtaps" else "features+gradients")
     raise ValueError(f"unknown model {kind!r}; choose one of {', '.join(MODEL_KINDS)}")
 
 
@@ -97,7 +98,10 @@ def load_trained(source: str | os.PathLike, device="cpu") -> tuple[nn.Module, Pr
     state = load_checkpoint(path)
     config = state["config"]
     profile = profile_from_dict(config["profile"])
-    model = build_model(config["model"], profile)
+    classifier = None
+    if "classifier" in config:  # a subnet: rebuild the classifier it was trained on
+        classifier = build_classifier(profile_from_dict(config["classifier"]["profile"]))
+    model = build_model(config["model"], profile, classifier)
     weights = state["ema"]
     model.load_state_dict({k: v.float() for k, v in weights.items()})
     return model.to(device).eval(), profile, config["model"]

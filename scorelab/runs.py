@@ -25,18 +25,41 @@ def training_data(profile: Profile, split: str = "train", progress: bool = False
 
 
 def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, device: str | None = None,
-                      progress: bool = True, log=print):
-    """Train (or resume) a model of `kind` on the profile's data into run folder `out`: score
-    models with `dsm_loss`, the classifier with the noisy cross-entropy. Returns its EMA model."""
+                      progress: bool = True, log=print, classifier_run: str | os.PathLike | None = None):
+    """Train (or resume) a model of `kind` on the profile's data into run folder `out` and return
+    its EMA model. Score models ("unet", "subnet", "subnet-gradtaps") use `dsm_loss`; "classifier"
+    the noisy cross-entropy over all noise levels; "evalclassifier" the cross-entropy on clean
+    clips (sigma_min) with seed + 1, so it never shares weights with the guiding classifier.
+    Subnets are built on the frozen classifier of `classifier_run`."""
+    import dataclasses
+
+    if kind == "evalclassifier":
+        profile = profile.replace(train=dataclasses.replace(profile.train, seed=profile.train.seed + 1))
     x, labels, ds = training_data(profile, progress=progress)
     torch.manual_seed(profile.train.seed)  # the same initial weights for the same seed
-    model = build_model(kind, profile)
     config = {"model": kind, "profile": config_to_dict(profile),
               "data": {"clips": len(ds), "source": ds.source}}
-    log(f"training {kind} ({count_parameters(model) / 1e6:.2f} M parameters) on {len(ds)} "
-        f"{ds.source} clips for {profile.train.steps} steps -> {out}")
+    classifier = None
+    if kind in ("subnet", "subnet-gradtaps"):
+        if classifier_run is None:
+            raise ValueError(f"training {kind} needs a trained classifier: pass --classifier RUN_DIR "
+                             "(made by `python -m scorelab train classifier ...`)")
+        classifier, clf_profile, clf_kind = load_trained(classifier_run)
+        if clf_kind != "classifier":
+            raise ValueError(f"{classifier_run} holds a {clf_kind} model, not the noise-conditioned classifier")
+        # labels of the subnet's data index into the classifier's label list
+        labels = torch.tensor([clf_profile.data.labels.index(profile.data.labels[i]) for i in labels.tolist()])
+        config["classifier"] = {"run": str(classifier_run), "profile": config_to_dict(clf_profile)}
+    model = build_model(kind, profile, classifier)
+    log(f"training {kind} ({count_parameters(model, trainable_only=True) / 1e6:.2f} M trainable parameters) "
+        f"on {len(ds)} {ds.source} clips for {profile.train.steps} steps -> {out}")
     sde = make_sde(profile.sde)
-    objective = classifier_objective(sde) if kind == "classifier" else dsm_objective(sde)
+    if kind == "classifier":
+        objective = classifier_objective(sde)
+    elif kind == "evalclassifier":
+        objective = classifier_objective(sde, max_t=0.0)
+    else:
+        objective = dsm_objective(sde)
     started = time.perf_counter()
     ema = train(model, objective, x, labels, profile.train, out, config, device=device, progress=progress)
     log(f"done in {time.perf_counter() - started:.0f} s")

@@ -81,3 +81,30 @@ def test_train_classifier_learns_tones(speech_commands_root, tmp_path, data_home
     with torch.no_grad():
         accuracy = (model(x, torch.full((len(x),), 0.01)).argmax(1) == labels).float().mean().item()
     assert kind == "classifier" and accuracy == 1.0  # three pure tones, seen in training
+
+
+def test_subnet_and_guided_sampling_end_to_end(speech_commands_root, tmp_path, data_home, capsys):
+    """classifier -> subnet on one label -> guided samples named {label}_{i}.wav -> classify."""
+    common = ["--profile", "micro", "--data", "speech_commands", "--data-root", str(speech_commands_root),
+              "--device", "cpu", "--quiet"]
+    clf, sub = tmp_path / "clf", tmp_path / "sub"
+    assert main(["train", "classifier", *common, "--labels", "zero,one,two", "--out", str(clf), "--steps", "8"]) == 0
+    assert main(["train", "subnet", *common, "--labels", "one", "--out", str(sub), "--steps", "3"]) == 2
+    assert "needs a trained classifier" in capsys.readouterr().err
+    assert main(["train", "subnet", *common, "--labels", "one", "--classifier", str(clf), "--out", str(sub),
+                 "--steps", "3"]) == 0
+    out = tmp_path / "guided"
+    assert main(["sample", "--run", str(sub), "--n", "2", "--out", str(out), "--label", "zero,two", "--gamma", "3",
+                 "--steps", "2", "--device", "cpu", "--quiet"]) == 0
+    assert sorted(p.name for p in out.glob("*.wav")) == ["two_000.wav", "two_001.wav", "zero_000.wav", "zero_001.wav"]
+    assert main(["sample", "--run", str(sub), "--n", "1", "--out", str(out), "--label", "seven",
+                 "--steps", "2", "--device", "cpu", "--quiet"]) == 2
+    assert "unknown to the classifier" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["classify", "--run", str(clf), str(out)]) == 0
+    assert "of 4 clips" in capsys.readouterr().out
+    ev = tmp_path / "eval"
+    assert main(["train", "evalclassifier", *common, "--labels", "zero,one,two", "--out", str(ev), "--steps", "2"]) == 0
+    from scorelab.checkpoints import load_checkpoint
+
+    assert load_checkpoint(ev / "checkpoint.pt")["config"]["profile"]["train"]["seed"] == 1

@@ -1,0 +1,59 @@
+"""Using a trained classifier: predictions, accuracy against the noise level, and the accuracy on
+a folder of generated clips whose file names carry the requested label."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import torch
+
+from .audio import LogMel, normalize, prepare_clip, read_audio
+from .config import DIGITS, MelConfig
+
+
+@torch.no_grad()
+def predict(classifier, x: torch.Tensor, sigma: float = 0.01, batch: int = 256) -> torch.Tensor:
+    """Class indices for model-space inputs x (N, 1, bands, frames) at noise level sigma."""
+    out = []
+    for start in range(0, len(x), batch):
+        chunk = x[start:start + batch]
+        out.append(classifier(chunk, torch.full((len(chunk),), float(sigma), device=chunk.device)).argmax(-1))
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def accuracy_by_noise(classifier, x: torch.Tensor, labels: torch.Tensor, sigmas, seed: int = 0) -> list[float]:
+    """Accuracy on x + sigma z for each sigma (one fixed noise draw per sigma and seed)."""
+    gen = torch.Generator().manual_seed(seed)
+    accs = []
+    for sigma in sigmas:
+        noisy = x + float(sigma) * torch.randn(x.shape, generator=gen)
+        accs.append(float((predict(classifier, noisy, sigma) == labels).float().mean()))
+    return accs
+
+
+def label_of_file(name: str, label_names: tuple[str, ...]) -> int | None:
+    """The label a file name asks for: "{word}_*.wav" or "{digit}_*.wav" (FSDD names qualify);
+    None when the name carries no known label."""
+    head = re.split(r"[_\-.]", name, maxsplit=1)[0]
+    if head in label_names:
+        return label_names.index(head)
+    if head.isdigit() and int(head) < len(DIGITS) and DIGITS[int(head)] in label_names:
+        return label_names.index(DIGITS[int(head)])
+    return None
+
+
+def load_folder(folder: str | os.PathLike, label_names: tuple[str, ...], cfg: MelConfig = MelConfig()):
+    """(model-space x, labels, file names) of the .wav files in folder whose names carry a label."""
+    folder = Path(folder)
+    files = [p for p in sorted(folder.glob("*.wav")) if label_of_file(p.name, label_names) is not None]
+    if not files:
+        raise FileNotFoundError(
+            f"{folder}: no .wav files named like '{{label}}_*.wav' with a label among {', '.join(label_names)}"
+        )
+    front = LogMel(cfg)
+    waves = torch.stack([prepare_clip(*read_audio(p)) for p in files])
+    x = normalize(front(waves), cfg)[:, None]
+    labels = torch.tensor([label_of_file(p.name, label_names) for p in files])
+    return x, labels, [p.name for p in files]
