@@ -32,3 +32,16 @@ def test_shipped_unet_checkpoint_loads_and_denoises():
 def test_total_shipped_checkpoints_stay_small():
     total = sum(p.stat().st_size for p in SHIPPED.glob("*.pt"))
     assert total < 20e6, f"shipped checkpoints are {total / 1e6:.1f} MB; keep them under 20 MB"
+
+
+def test_shipped_classifier_recognises_clean_test_clips(fsdd_root):
+    from scorelab.audio import normalize
+    from scorelab.classify import predict
+    from scorelab.data import cached_log_mels, fsdd
+
+    model, profile, kind = load_trained(SHIPPED / "classifier-tiny-fsdd.pt")
+    ds = fsdd(fsdd_root, "test")
+    mels, labels = cached_log_mels(ds, profile.mel)
+    accuracy = (predict(model, normalize(mels, profile.mel)[:, None]) == labels).float().mean().item()
+    print(f"shipped classifier, clean FSDD test accuracy {accuracy:.3f}")
+    assert kind == "classifier" and accuracy >= 0.95
