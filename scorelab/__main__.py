@@ -89,7 +89,7 @@ def cmd_sample(args) -> int:
     import torch
 
     from .generate import generate, write_samples
-    from .models import load_trained
+    from .models import classifier_labels, load_trained
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model, profile, kind = load_trained(args.run, device)
@@ -119,16 +119,6 @@ def cmd_sample(args) -> int:
                           title=f"{kind}, {args.sampler or profile.sample.sampler}")
     print(f"{len(paths)} clips in {seconds:.1f} s -> {args.out} (spectrograms.png beside them)")
     return 0
-
-
-def classifier_labels(run) -> tuple[str, ...]:
-    """The label names a classifier (or the classifier inside a subnet run) was trained on."""
-    from .checkpoints import load_checkpoint
-    from .models import _checkpoint_file
-
-    config = load_checkpoint(_checkpoint_file(run))["config"]
-    profile = config["classifier"]["profile"] if "classifier" in config else config["profile"]
-    return tuple(profile["data"]["labels"])
 
 
 def cmd_export(args) -> int:

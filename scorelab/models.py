@@ -107,6 +107,13 @@ def load_trained(source: str | os.PathLike, device="cpu") -> tuple[nn.Module, Pr
     return model.to(device).eval(), profile, config["model"]
 
 
+def classifier_labels(source: str | os.PathLike) -> tuple[str, ...]:
+    """The label names of a classifier run, or of the classifier inside a subnet run."""
+    config = load_checkpoint(_checkpoint_file(source))["config"]
+    profile = config["classifier"]["profile"] if "classifier" in config else config["profile"]
+    return tuple(profile["data"]["labels"])
+
+
 def export(run: str | os.PathLike, out: str | os.PathLike, half: bool = True, note: str = "") -> Path:
     """Write a run's EMA weights and configuration (no optimiser state) to `out`."""
     state = load_checkpoint(_checkpoint_file(run))

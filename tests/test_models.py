@@ -34,14 +34,23 @@ def test_total_shipped_checkpoints_stay_small():
     assert total < 20e6, f"shipped checkpoints are {total / 1e6:.1f} MB; keep them under 20 MB"
 
 
-def test_shipped_classifier_recognises_clean_test_clips(fsdd_root):
+@pytest.mark.parametrize("name, expected_kind", [("classifier-tiny-fsdd.pt", "classifier"),
+                                                  ("evalclassifier-tiny-fsdd.pt", "evalclassifier")])
+def test_shipped_classifiers_recognise_clean_test_clips(fsdd_root, name, expected_kind):
     from scorelab.audio import normalize
     from scorelab.classify import predict
     from scorelab.data import cached_log_mels, fsdd
 
-    model, profile, kind = load_trained(SHIPPED / "classifier-tiny-fsdd.pt")
+    model, profile, kind = load_trained(SHIPPED / name)
     ds = fsdd(fsdd_root, "test")
     mels, labels = cached_log_mels(ds, profile.mel)
     accuracy = (predict(model, normalize(mels, profile.mel)[:, None]) == labels).float().mean().item()
-    print(f"shipped classifier, clean FSDD test accuracy {accuracy:.3f}")
-    assert kind == "classifier" and accuracy >= 0.95
+    print(f"shipped {kind}, clean FSDD test accuracy {accuracy:.3f}")
+    assert kind == expected_kind and accuracy >= 0.95
+
+
+def test_guiding_and_judging_classifiers_share_no_weights():
+    guide = torch.load(SHIPPED / "classifier-tiny-fsdd.pt", weights_only=False)
+    judge = torch.load(SHIPPED / "evalclassifier-tiny-fsdd.pt", weights_only=False)
+    assert guide["config"]["profile"]["train"]["seed"] != judge["config"]["profile"]["train"]["seed"]
+    assert not any(torch.equal(guide["ema"][k], judge["ema"][k]) for k in guide["ema"] if guide["ema"][k].numel() > 1)
