@@ -33,6 +33,9 @@ class MelConfig:
     # +1.5) to +1.0; see chapter 1 for the measured range.
     norm_center: float = -5.0
     norm_scale: float = 6.5
+    # per-value std of clean data in model space (FSDD measures 0.51): the one value the score
+    # models' preconditioning and the classifier's input scaling share
+    sigma_data: float = 0.5
     clip_seconds: float = 1.0
 
     @property
@@ -82,7 +85,6 @@ class UNetConfig:
     heads: int = 4
     emb_dim: int = 128
     dropout: float = 0.0
-    sigma_data: float = 0.5  # per-value std of clean model-space data (FSDD: 0.51)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,6 @@ class ClassifierConfig:
     blocks_per_stage: int = 1
     emb_dim: int = 128
     dropout: float = 0.0
-    sigma_data: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,6 @@ class SubnetConfig:
     blocks: tuple[int, ...] = (1, 1, 1, 1)  # FiLM residual blocks per level
     emb_dim: int = 128
     heads: int = 4
-    sigma_data: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,13 @@ MODEL_KINDS = ("unet", "classifier", "evalclassifier", "subnet", "subnet-gradtap
 def build_unet(profile: Profile) -> ScoreModel:
     """The U-Net baseline as a score model: score = model(x, sigma)."""
     mode = "edm" if profile.sde.kind == "ve" else "eps"
-    return ScoreModel(UNet(profile.unet), sigma_data=profile.unet.sigma_data, mode=mode)
+    return ScoreModel(UNet(profile.unet), sigma_data=profile.mel.sigma_data, mode=mode)
 
 
 def build_classifier(profile: Profile) -> NoisyClassifier:
     """The noise-conditioned classifier over the profile's labels: logits = model(x, sigma)."""
-    return NoisyClassifier(profile.classifier, num_classes=len(profile.data.labels))
+    return NoisyClassifier(profile.classifier, num_classes=len(profile.data.labels),
+                           sigma_data=profile.mel.sigma_data)
 
 
 def build_subnet(profile: Profile, classifier: nn.Module | None = None, taps: str | None = None) -> ScoreModel:
@@ -42,7 +43,7 @@ def build_subnet(profile: Profile, classifier: nn.Module | None = None, taps: st
 
     cfg = profile.subnet if taps is None else dataclasses.replace(profile.subnet, taps=taps)
     classifier = classifier if classifier is not None else build_classifier(profile)
-    return ScoreModel(ScoreSubnet(classifier, cfg), sigma_data=cfg.sigma_data)
+    return ScoreModel(ScoreSubnet(classifier, cfg), sigma_data=profile.mel.sigma_data)
 
 
 @dataclass

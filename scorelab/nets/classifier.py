@@ -19,9 +19,9 @@ from .layers import Downsample, FiLMResBlock, NoiseEmbedding, group_norm
 
 
 class NoisyClassifier(nn.Module):
-    def __init__(self, cfg, num_classes: int):
+    def __init__(self, cfg, num_classes: int, sigma_data: float = 0.5):
         super().__init__()
-        self.cfg, self.num_classes = cfg, num_classes
+        self.cfg, self.num_classes, self.sigma_data = cfg, num_classes, sigma_data
         widths = [cfg.channels * m for m in cfg.channel_mults]
         self.embed = NoiseEmbedding(cfg.emb_dim)
         self.stem = nn.Conv2d(1, widths[0], 3, padding=1)
@@ -42,7 +42,7 @@ class NoisyClassifier(nn.Module):
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, return_taps: bool = False):
         """Logits (batch, classes); with return_taps, also the list of stage outputs."""
         sigma = sigma.expand(x.shape[0]) if sigma.dim() == 0 else sigma
-        scale = torch.rsqrt(sigma.to(x.dtype) ** 2 + self.cfg.sigma_data ** 2)
+        scale = torch.rsqrt(sigma.to(x.dtype) ** 2 + self.sigma_data ** 2)
         emb = self.embed(sigma)
         h = self.stem(batch_broadcast(scale, x) * x)
         taps = []
