@@ -92,7 +92,7 @@ def cmd_sample(args) -> int:
     from .models import classifier_labels, load_trained
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model, profile, kind = load_trained(args.run, device)
+    model, profile, kind = load_trained(args.run, device, classifier=args.classifier)
     names = None
     if args.label:
         if kind in ("subnet", "subnet-gradtaps"):
@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample_p.add_argument("--label", help="guide toward a word (or comma-separated words, or 'all'); "
                           "files are then named {label}_{index}.wav, N per label")
     sample_p.add_argument("--gamma", type=float, default=3.0, help="guidance strength (the paper's 3.0)")
-    sample_p.add_argument("--classifier", help="classifier run that guides a U-Net")
+    sample_p.add_argument("--classifier", help="classifier run that guides a U-Net; for a subnet file "
+                          "exported without its classifier, where that classifier is if not beside it")
     sample_p.add_argument("--device")
     sample_p.add_argument("--quiet", action="store_true")
     sample_p.set_defaults(func=cmd_sample)

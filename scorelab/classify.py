@@ -57,3 +57,38 @@ def load_folder(folder: str | os.PathLike, label_names: tuple[str, ...], cfg: Me
     x = normalize(front(waves), cfg)[:, None]
     labels = torch.tensor([label_of_file(p.name, label_names) for p in files])
     return x, labels, [p.name for p in files]
+
+
+def confusion_matrix(predicted: torch.Tensor, requested: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """(num_classes, num_classes) counts: row = requested label, column = predicted label."""
+    matrix = torch.zeros(num_classes, num_classes, dtype=torch.long)
+    matrix.index_put_((requested.long(), predicted.long()), torch.ones(len(requested), dtype=torch.long),
+                      accumulate=True)
+    return matrix
+
+
+def through_audio(x: torch.Tensor, cfg: MelConfig, vocoder=None) -> torch.Tensor:
+    """Model-space log-Mels -> audio (Griffin-Lim unless another vocoder is given) -> model space
+    again: what a listener, or a classifier reading wav files, gets from a generated sample."""
+    from .audio import GriffinLim, denormalize
+
+    vocoder = vocoder or GriffinLim(cfg)
+    waves = vocoder(denormalize(x[:, 0], cfg))
+    waves = waves / waves.abs().amax(dim=-1, keepdim=True).clamp_min(1.0)  # as write_samples stores them
+    return normalize(LogMel(cfg)(waves), cfg)[:, None]
+
+
+def agreement(judge, x: torch.Tensor, requested: torch.Tensor, cfg: MelConfig | None = None) -> dict:
+    """How often the (evaluation) classifier `judge` hears the requested label in samples x.
+
+    With cfg, the samples are first turned into audio and analysed again (`through_audio`), as the
+    command line's `classify` sees written files. Returns accuracy, accuracy per requested label
+    and the confusion matrix (rows requested, columns heard)."""
+    if cfg is not None:
+        x = through_audio(x, cfg)
+    predicted = predict(judge, x)
+    num_classes = int(judge(x[:1], torch.full((1,), 0.01)).shape[-1])
+    matrix = confusion_matrix(predicted, requested, num_classes)
+    per_label = {int(k): float((predicted[requested == k] == k).float().mean()) for k in requested.unique()}
+    return {"accuracy": float((predicted == requested).float().mean()), "per_label": per_label,
+            "confusion": matrix, "predicted": predicted}

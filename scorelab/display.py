@@ -195,3 +195,62 @@ def plot_trajectories(paths: torch.Tensor, final: torch.Tensor | None = None, li
     ax.set_aspect("equal")
     ax.set_title(title, fontsize=9)
     return _finish(fig)
+
+
+def plot_curves(curves: dict[str, tuple], xlabel: str = "", ylabel: str = "", logx: bool = False,
+                ylim: tuple[float, float] | None = None, reference: float | None = None,
+                reference_label: str = ""):
+    """Lines with markers for {name: (xs, ys)}; an optional dashed horizontal reference line."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2), constrained_layout=True)
+    for name, (xs, ys) in curves.items():
+        ax.plot(list(xs), list(ys), marker="o", ms=4, label=name)
+    if reference is not None:
+        ax.axhline(reference, ls="--", lw=1, c="gray", label=reference_label or None)
+    if logx:
+        ax.set_xscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _finish(fig)
+
+
+def plot_confusion(matrix: torch.Tensor, label_names, title: str = "", xlabel: str = "heard",
+                   ylabel: str = "requested"):
+    """A confusion matrix of counts (rows: requested, columns: heard) with the counts written in."""
+    import matplotlib.pyplot as plt
+
+    m = matrix.detach().cpu().numpy()
+    fig, ax = plt.subplots(figsize=(4.6, 4.2), constrained_layout=True)
+    ax.imshow(m, cmap="Blues", vmin=0)
+    ticks = range(len(label_names))
+    ax.set_xticks(ticks, label_names, rotation=90, fontsize=7)
+    ax.set_yticks(ticks, label_names, fontsize=7)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            if m[i, j]:
+                ax.text(j, i, str(int(m[i, j])), ha="center", va="center", fontsize=7,
+                        color="white" if m[i, j] > m.max() / 2 else "black")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    return _finish(fig)
+
+
+def plot_maps(maps: dict[str, torch.Tensor], ncols: int = 4, cmap: str = "RdBu_r", symmetric: bool = True):
+    """A grid of 2-D maps (e.g. one channel of a classifier tap), each on its own colour scale,
+    axes in rows and columns of the map (frequency up, time right)."""
+    fig, axes = _grid(len(maps), ncols, 2.6 * ncols, 2.0)
+    for ax, (title, m) in zip(axes, maps.items()):
+        m = m.detach().cpu().float().reshape(m.shape[-2], m.shape[-1]).numpy()
+        bound = float(np.abs(m).max()) or 1.0
+        ax.imshow(m, origin="lower", aspect="auto", cmap=cmap,
+                  vmin=-bound if symmetric else None, vmax=bound if symmetric else None)
+        ax.set_title(title, fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return _finish(fig)

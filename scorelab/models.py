@@ -2,10 +2,15 @@
 
 A run folder (written by `python -m scorelab train ...`) holds checkpoint.pt with the model,
 its EMA weights and the configuration. `export` writes only the EMA weights (in half precision
-when asked) and the configuration: the small files the book ships.
+when asked) and the configuration: the small files the book ships. An exported ScoreSubnet leaves
+out the frozen classifier it was trained on (that file is shipped once) and records the
+classifier's file name and a fingerprint of its weights; loading finds the classifier beside the
+subnet file (or where it is told) and refuses one whose weights differ.
 """
 from __future__ import annotations
 
+import copy
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,18 +98,68 @@ def _checkpoint_file(source: str | os.PathLike) -> Path:
     return path
 
 
-def load_trained(source: str | os.PathLike, device="cpu") -> tuple[nn.Module, Profile, str]:
-    """(EMA model in eval mode, its profile, its kind) from a run folder or an exported file."""
+CLASSIFIER_PREFIX = "backbone.classifier."  # where a subnet keeps its frozen classifier's weights
+
+
+class ClassifierMismatch(ValueError):
+    """A subnet was paired with a classifier other than the one it was trained on."""
+
+
+def weights_fingerprint(weights: dict[str, torch.Tensor]) -> str:
+    """sha256 of a state dict's names and tensors, floats taken at half precision (the precision
+    the book's files store), independent of key order."""
+    digest = hashlib.sha256()
+    for key in sorted(weights):
+        v = weights[key].detach().cpu()
+        v = v.half() if v.is_floating_point() else v
+        digest.update(key.encode())
+        digest.update(v.contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _find_classifier(path: Path, info: dict, classifier: str | os.PathLike | None) -> Path:
+    if classifier is not None:
+        return _checkpoint_file(classifier)
+    recorded = Path(info.get("file") or info["run"])
+    for candidate in (path.parent / recorded.name, recorded):
+        try:
+            return _checkpoint_file(candidate)
+        except FileNotFoundError:
+            continue
+    raise FileNotFoundError(
+        f"{path}: this ScoreSubnet was exported without its frozen classifier, which was not found "
+        f"at {path.parent / recorded.name} nor at {recorded}; pass its file with "
+        f"load_trained(..., classifier=PATH) (command line: --classifier PATH)")
+
+
+def load_trained(source: str | os.PathLike, device="cpu",
+                 classifier: str | os.PathLike | None = None) -> tuple[nn.Module, Profile, str]:
+    """(EMA model in eval mode, its profile, its kind) from a run folder or an exported file.
+
+    A subnet exported without its classifier loads the classifier from `classifier` or, by
+    default, from the file of the recorded name beside it, and checks its fingerprint."""
     path = _checkpoint_file(source)
     state = load_checkpoint(path)
     config = state["config"]
     profile = profile_from_dict(config["profile"])
-    classifier = None
+    weights = {k: v.float() if v.is_floating_point() else v for k, v in state["ema"].items()}
+    clf = None
     if "classifier" in config:  # a subnet: rebuild the classifier it was trained on
-        classifier = build_classifier(profile_from_dict(config["classifier"]["profile"]))
-    model = build_model(config["model"], profile, classifier)
-    weights = state["ema"]
-    model.load_state_dict({k: v.float() for k, v in weights.items()})
+        info = config["classifier"]
+        clf = build_classifier(profile_from_dict(info["profile"]))
+        if not any(k.startswith(CLASSIFIER_PREFIX) for k in weights):
+            clf_path = _find_classifier(path, info, classifier)
+            clf_weights = load_checkpoint(clf_path)["ema"]
+            found = weights_fingerprint(clf_weights)
+            if found != info["fingerprint"]:
+                raise ClassifierMismatch(
+                    f"{path} was trained on a classifier with weights fingerprint {info['fingerprint'][:12]}..., "
+                    f"but {clf_path} has {found[:12]}...; use the classifier file it was trained with "
+                    f"({Path(info.get('file') or info['run']).name})")
+            weights.update({CLASSIFIER_PREFIX + k: v.float() if v.is_floating_point() else v
+                            for k, v in clf_weights.items()})
+    model = build_model(config["model"], profile, clf)
+    model.load_state_dict(weights)
     return model.to(device).eval(), profile, config["model"]
 
 
@@ -115,11 +170,23 @@ def classifier_labels(source: str | os.PathLike) -> tuple[str, ...]:
     return tuple(profile["data"]["labels"])
 
 
-def export(run: str | os.PathLike, out: str | os.PathLike, half: bool = True, note: str = "") -> Path:
-    """Write a run's EMA weights and configuration (no optimiser state) to `out`."""
+def export(run: str | os.PathLike, out: str | os.PathLike, half: bool = True, note: str = "",
+           keep_classifier: bool = False) -> Path:
+    """Write a run's EMA weights and configuration (no optimiser state) to `out`.
+
+    A subnet's frozen classifier is left out unless keep_classifier; the file then records the
+    classifier's file name and weights fingerprint, and must be shipped beside that file."""
     state = load_checkpoint(_checkpoint_file(run))
-    weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in state["ema"].items()}
-    return save_atomic({"ema": weights, "config": state["config"], "step": state["step"], "note": note}, out)
+    config = copy.deepcopy(state["config"])
+    weights = state["ema"]
+    if "classifier" in config and not keep_classifier:
+        frozen = {k[len(CLASSIFIER_PREFIX):]: v for k, v in weights.items() if k.startswith(CLASSIFIER_PREFIX)}
+        if frozen:
+            config["classifier"]["fingerprint"] = weights_fingerprint(frozen)
+            config["classifier"]["file"] = Path(config["classifier"]["run"]).name
+            weights = {k: v for k, v in weights.items() if not k.startswith(CLASSIFIER_PREFIX)}
+    weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in weights.items()}
+    return save_atomic({"ema": weights, "config": config, "step": state["step"], "note": note}, out)
 
 
 def sde_of(profile: Profile):

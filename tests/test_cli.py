@@ -108,3 +108,35 @@ def test_subnet_and_guided_sampling_end_to_end(speech_commands_root, tmp_path, d
     from scorelab.checkpoints import load_checkpoint
 
     assert load_checkpoint(ev / "checkpoint.pt")["config"]["profile"]["train"]["seed"] == 1
+    # an exported subnet leaves its classifier out, finds it beside itself, and refuses another one
+    import shutil
+
+    import torch
+
+    from scorelab.models import ClassifierMismatch, export, load_trained
+
+    full, _, _ = load_trained(sub)
+    ship = tmp_path / "ship"
+    ship.mkdir()
+    export(clf, ship / "clf")  # the recorded name of the classifier run is "clf"
+    small = export(sub, ship / "sub.pt")
+    state = load_checkpoint(small)
+    assert not any(k.startswith("backbone.classifier.") for k in state["ema"])
+    whole = export(sub, tmp_path / "whole.pt", keep_classifier=True).stat().st_size
+    assert whole - small.stat().st_size > 0.8 * (ship / "clf").stat().st_size  # the classifier's share
+    loaded, profile, kind = load_trained(small)
+    assert kind == "subnet"
+    x, sigma = torch.randn(2, 1, profile.mel.n_mels, profile.mel.n_frames), torch.tensor([0.5, 2.0])
+    with torch.no_grad():
+        a, b = loaded(x, sigma), full(x, sigma)
+    assert float((a - b).norm() / b.norm()) < 1e-2  # the same model, up to float16 weights
+    shutil.move(clf, tmp_path / "clf-run-moved")  # the run folder recorded at training is gone
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    shutil.copy(small, moved / "sub.pt")
+    with pytest.raises(FileNotFoundError, match="without its frozen classifier"):
+        load_trained(moved / "sub.pt")
+    load_trained(moved / "sub.pt", classifier=ship / "clf")  # told where it is
+    export(ev, moved / "clf")  # a different classifier under the same name
+    with pytest.raises(ClassifierMismatch, match="fingerprint"):
+        load_trained(moved / "sub.pt")

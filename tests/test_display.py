@@ -43,3 +43,18 @@ def test_toy_plots():
     fig = plot_score_fields({"minus x": lambda x, s: -x}, sigma=0.1, n=5)
     assert fig.axes[0].collections[0].N == 25  # one arrow per grid point
     assert len(plot_trajectories(torch.randn(10, 3, 2)).axes[0].lines) == 3
+
+
+def test_curves_confusion_and_maps():
+    from scorelab.display import plot_confusion, plot_curves, plot_maps
+
+    fig = plot_curves({"a": ([0.1, 1, 10], [0.9, 0.5, 0.1]), "b": ([1, 2], [0.2, 0.3])}, logx=True,
+                      reference=0.1, reference_label="chance")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3 and ax.get_xscale() == "log"
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.9, 0.5, 0.1])
+    matrix = torch.tensor([[3, 1], [0, 4]])
+    fig = plot_confusion(matrix, ["zero", "one"])
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["1", "3", "4"]  # zero cells stay blank
+    fig = plot_maps({f"c{i}": torch.randn(10, 8) for i in range(5)}, ncols=4)
+    assert len([a for a in fig.axes if a.get_visible()]) == 5
