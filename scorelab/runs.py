@@ -67,13 +67,14 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
 
 
 def load_or_train(kind: str, profile: Profile, checkpoint: str | os.PathLike, run_dir: str | os.PathLike,
-                  device: str = "cpu", log=print):
+                  device: str = "cpu", log=print, classifier_run: str | os.PathLike | None = None):
     """(model, profile) from `checkpoint` if that file exists, else from training a run in run_dir
-    with the given profile (a run already there resumes)."""
+    with the given profile (a run already there resumes). Subnets need `classifier_run`, the
+    frozen classifier to train on (and to load with, when their file was exported without it)."""
     if Path(checkpoint).is_file():
-        model, saved, _ = load_trained(checkpoint, device)
+        model, saved, _ = load_trained(checkpoint, device, classifier=classifier_run)
         log(f"loaded {kind} from {Path(checkpoint).name}")
         return model, saved
     log(f"{checkpoint} not found: training instead")
-    model = train_score_model(kind, profile, run_dir, device=device, log=log)
+    model = train_score_model(kind, profile, run_dir, device=device, log=log, classifier_run=classifier_run)
     return model.to(device).eval(), profile
