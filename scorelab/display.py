@@ -254,3 +254,24 @@ def plot_maps(maps: dict[str, torch.Tensor], ncols: int = 4, cmap: str = "RdBu_r
         ax.set_xticks([])
         ax.set_yticks([])
     return _finish(fig)
+
+
+def plot_loss_curves(runs: dict[str, object], smooth: int = 20):
+    """Running means (over `smooth` logged values) of the training loss of several runs,
+    {name: metrics.jsonl path}, on one log-scale axis."""
+    import json
+
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3), constrained_layout=True)
+    for name, path in runs.items():
+        rows = [json.loads(line) for line in open(path) if line.strip()]
+        steps = np.array([r["step"] for r in rows])
+        loss = np.array([r["loss"] for r in rows])
+        k = min(smooth, len(loss))
+        ax.plot(steps[k - 1:], np.convolve(loss, np.ones(k) / k, mode="valid"), lw=1.5, label=name)
+    ax.set_xlabel("step")
+    ax.set_ylabel(f"loss (mean of {smooth} logs)")
+    ax.set_yscale("log")
+    ax.legend()
+    return _finish(fig)

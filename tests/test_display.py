@@ -58,3 +58,18 @@ def test_curves_confusion_and_maps():
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["1", "3", "4"]  # zero cells stay blank
     fig = plot_maps({f"c{i}": torch.randn(10, 8) for i in range(5)}, ncols=4)
     assert len([a for a in fig.axes if a.get_visible()]) == 5
+
+
+def test_loss_curves_are_running_means(tmp_path):
+    import json
+
+    from scorelab.display import plot_loss_curves
+
+    for name, level in (("a", 1.0), ("b", 2.0)):
+        rows = [{"step": 25 * (i + 1), "loss": level + (0.5 if i % 2 else -0.5)} for i in range(10)]
+        (tmp_path / f"{name}.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    fig = plot_loss_curves({n: tmp_path / f"{n}.jsonl" for n in "ab"}, smooth=2)
+    a, b = fig.axes[0].lines
+    np.testing.assert_allclose(a.get_ydata(), 1.0)  # alternating +-0.5 averages out over 2 logs
+    np.testing.assert_allclose(b.get_ydata(), 2.0)
+    assert list(a.get_xdata()) == [25 * i for i in range(2, 11)]
