@@ -107,11 +107,12 @@ class ClassifierMismatch(ValueError):
 
 def weights_fingerprint(weights: dict[str, torch.Tensor]) -> str:
     """sha256 of a state dict's names and tensors, floats taken at half precision (the precision
-    the book's files store), independent of key order."""
+    the book's files store), independent of key order and of the sign of zero (an average of
+    -0.0 with itself is +0.0, so an EMA copy of frozen weights may differ from them in that bit)."""
     digest = hashlib.sha256()
     for key in sorted(weights):
         v = weights[key].detach().cpu()
-        v = v.half() if v.is_floating_point() else v
+        v = v.half() + 0 if v.is_floating_point() else v  # + 0 turns -0.0 into 0.0: they are the same weight
         digest.update(key.encode())
         digest.update(v.contiguous().numpy().tobytes())
     return digest.hexdigest()

@@ -79,7 +79,10 @@ class EMA:
         # warm-up of the decay, so early averages are not dominated by the random init
         decay = min(self.decay, (1 + step) / (10 + step))
         for ema_p, p in zip(self.model.parameters(), model.parameters()):
-            ema_p.lerp_(p.detach(), 1 - decay)
+            if p.requires_grad:
+                ema_p.lerp_(p.detach(), 1 - decay)
+            else:  # frozen (a subnet's classifier): a constant, copied exactly
+                ema_p.copy_(p)
         for ema_b, b in zip(self.model.buffers(), model.buffers()):
             ema_b.copy_(b)
 

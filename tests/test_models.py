@@ -54,3 +54,41 @@ def test_guiding_and_judging_classifiers_share_no_weights():
     judge = torch.load(SHIPPED / "evalclassifier-tiny-fsdd.pt", weights_only=False)
     assert guide["config"]["profile"]["train"]["seed"] != judge["config"]["profile"]["train"]["seed"]
     assert not any(torch.equal(guide["ema"][k], judge["ema"][k]) for k in guide["ema"] if guide["ema"][k].numel() > 1)
+
+
+# (file, kind, labels it was trained on, largest allowed ratio of squared error after/before denoising)
+# The gradient-taps variant is a much weaker denoiser (its DSM loss stays near 0.3, the full
+# model's near 0.08; chapter 7), so it is only asked to move toward the clean clip.
+SUBNETS = [("subnet-tiny-fsdd.pt", "subnet", None, 0.5), ("subnet-gradtaps-tiny-fsdd.pt", "subnet-gradtaps", None, 0.9),
+           ("subnet-3labels-tiny-fsdd.pt", "subnet", ("zero", "one", "two"), 0.5),
+           ("subnet-1label-tiny-fsdd.pt", "subnet", ("zero",), 0.5)]
+
+
+@pytest.mark.parametrize("name, expected_kind, labels, ratio", SUBNETS)
+def test_shipped_subnets_sit_on_the_shipped_classifier_and_denoise(name, expected_kind, labels, ratio):
+    """Each subnet file leaves its classifier out, loads it from beside itself (fingerprint
+    checked), holds exactly the shipped classifier's weights, and its score denoises."""
+    state = torch.load(SHIPPED / name, weights_only=False)
+    assert not any(k.startswith("backbone.classifier.") for k in state["ema"])
+    model, profile, kind = load_trained(SHIPPED / name)
+    assert kind == expected_kind and profile.name == "tiny"
+    assert profile.data.labels == (labels or profile.data.labels)
+    classifier = torch.load(SHIPPED / "classifier-tiny-fsdd.pt", weights_only=False)["ema"]
+    for key, value in model.backbone.classifier.state_dict().items():
+        assert torch.equal(value, classifier[key].float()), key
+    clean = torch.full((1, 1, 80, 63), -1.0)  # silence in model space
+    sigma = torch.tensor([0.3])
+    noisy = clean + sigma * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        denoised = noisy + sigma ** 2 * model(noisy, sigma)
+    assert (denoised - clean).pow(2).mean() < ratio * (noisy - clean).pow(2).mean()
+
+
+def test_weights_fingerprint():
+    from scorelab.models import weights_fingerprint
+
+    a = {"w": torch.tensor([1.0, 0.0, -2.5]), "b": torch.tensor([3.0])}
+    assert weights_fingerprint(a) == weights_fingerprint({"b": a["b"], "w": a["w"].half()})  # order, precision
+    assert weights_fingerprint(a) == weights_fingerprint({"w": torch.tensor([1.0, -0.0, -2.5]), "b": a["b"]})
+    assert weights_fingerprint(a) != weights_fingerprint({"w": torch.tensor([1.0, 0.0, -2.0]), "b": a["b"]})
+    assert weights_fingerprint(a) != weights_fingerprint({"v": a["w"], "b": a["b"]})
