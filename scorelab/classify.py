@@ -70,12 +70,9 @@ def confusion_matrix(predicted: torch.Tensor, requested: torch.Tensor, num_class
 def through_audio(x: torch.Tensor, cfg: MelConfig, vocoder=None) -> torch.Tensor:
     """Model-space log-Mels -> audio (Griffin-Lim unless another vocoder is given) -> model space
     again: what a listener, or a classifier reading wav files, gets from a generated sample."""
-    from .audio import GriffinLim, denormalize
+    from .generate import to_audio
 
-    vocoder = vocoder or GriffinLim(cfg)
-    waves = vocoder(denormalize(x[:, 0], cfg))
-    waves = waves / waves.abs().amax(dim=-1, keepdim=True).clamp_min(1.0)  # as write_samples stores them
-    return normalize(LogMel(cfg)(waves), cfg)[:, None]
+    return normalize(LogMel(cfg)(to_audio(x, cfg, vocoder or "griffinlim")), cfg)[:, None]
 
 
 def agreement(judge, x: torch.Tensor, requested: torch.Tensor, cfg: MelConfig | None = None) -> dict:

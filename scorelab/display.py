@@ -129,21 +129,28 @@ def plot_histograms(values: dict[str, torch.Tensor], bins: int = 80, xlabel: str
     return _finish(fig)
 
 
+def _losses(metrics_path):
+    """(steps, losses) as arrays from a training run's metrics.jsonl."""
+    from .train import read_metrics
+
+    rows = read_metrics(metrics_path)
+    return np.array([r["step"] for r in rows]), np.array([r["loss"] for r in rows])
+
+
+def _running_mean(steps: np.ndarray, values: np.ndarray, k: int):
+    """(steps, mean of each k consecutive values), aligned to the last step of each window."""
+    return steps[k - 1:], np.convolve(values, np.ones(k) / k, mode="valid")
+
+
 def plot_loss_curve(metrics_path, smooth: int = 10):
     """Training loss against step from a metrics.jsonl file, raw and as a running mean."""
-    import json
-
     import matplotlib.pyplot as plt
 
-    rows = [json.loads(line) for line in open(metrics_path) if line.strip()]
-    steps = np.array([r["step"] for r in rows])
-    loss = np.array([r["loss"] for r in rows])
+    steps, loss = _losses(metrics_path)
     fig, ax = plt.subplots(figsize=(7, 3), constrained_layout=True)
     ax.plot(steps, loss, lw=0.6, alpha=0.4, label="logged loss")
     if len(loss) >= smooth:
-        kernel = np.ones(smooth) / smooth
-        ax.plot(steps[smooth - 1:], np.convolve(loss, kernel, mode="valid"), lw=1.5,
-                label=f"mean of {smooth}")
+        ax.plot(*_running_mean(steps, loss, smooth), lw=1.5, label=f"mean of {smooth}")
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.set_yscale("log")
@@ -259,17 +266,12 @@ def plot_maps(maps: dict[str, torch.Tensor], ncols: int = 4, cmap: str = "RdBu_r
 def plot_loss_curves(runs: dict[str, object], smooth: int = 20):
     """Running means (over `smooth` logged values) of the training loss of several runs,
     {name: metrics.jsonl path}, on one log-scale axis."""
-    import json
-
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 3), constrained_layout=True)
     for name, path in runs.items():
-        rows = [json.loads(line) for line in open(path) if line.strip()]
-        steps = np.array([r["step"] for r in rows])
-        loss = np.array([r["loss"] for r in rows])
-        k = min(smooth, len(loss))
-        ax.plot(steps[k - 1:], np.convolve(loss, np.ones(k) / k, mode="valid"), lw=1.5, label=name)
+        steps, loss = _losses(path)
+        ax.plot(*_running_mean(steps, loss, min(smooth, len(loss))), lw=1.5, label=name)
     ax.set_xlabel("step")
     ax.set_ylabel(f"loss (mean of {smooth} logs)")
     ax.set_yscale("log")

@@ -46,6 +46,14 @@ def to_log_mel(x: torch.Tensor, profile: Profile) -> torch.Tensor:
     return denormalize(x[:, 0], profile.mel)
 
 
+def to_audio(x: torch.Tensor, cfg, vocoder="griffinlim") -> torch.Tensor:
+    """Model-space samples (n, 1, bands, frames) -> waveforms (n, samples), as `write_samples`
+    stores them: vocoded (a vocoder name or object), each clip scaled down to peak 1 if louder."""
+    vocode = load_vocoder(vocoder, cfg) if isinstance(vocoder, str) else vocoder
+    waves = vocode(denormalize(x[:, 0], cfg))
+    return waves / waves.abs().amax(dim=-1, keepdim=True).clamp_min(1.0)
+
+
 def write_samples(x: torch.Tensor, profile: Profile, out: str | os.PathLike, names: list[str] | None = None,
                   vocoder: str = "griffinlim", title: str = "") -> list[Path]:
     """Vocode model-space samples to out/NAME.wav (16 kHz) and draw out/spectrograms.png."""
@@ -53,9 +61,8 @@ def write_samples(x: torch.Tensor, profile: Profile, out: str | os.PathLike, nam
     out.mkdir(parents=True, exist_ok=True)
     names = names or [f"sample_{i:03d}" for i in range(len(x))]
     log_mel = to_log_mel(x, profile)
-    waves = load_vocoder(vocoder, profile.mel)(log_mel)
-    paths = [write_audio(out / f"{name}.wav", w / max(1.0, float(w.abs().max())), profile.mel.sample_rate)
-             for name, w in zip(names, waves)]
+    paths = [write_audio(out / f"{name}.wav", w, profile.mel.sample_rate)
+             for name, w in zip(names, to_audio(x, profile.mel, vocoder))]
     from .display import plot_log_mels
 
     fig = plot_log_mels({name: m for name, m in zip(names, log_mel)}, profile.mel,
