@@ -25,12 +25,14 @@ def training_data(profile: Profile, split: str = "train", progress: bool = False
 
 
 def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, device: str | None = None,
-                      progress: bool = True, log=print, classifier_run: str | os.PathLike | None = None):
+                      progress: bool = True, log=print, classifier_run: str | os.PathLike | None = None,
+                      time_limit_s: float | None = None):
     """Train (or resume) a model of `kind` on the profile's data into run folder `out` and return
     its EMA model. Score models ("unet", "subnet", "subnet-gradtaps") use `dsm_loss`; "classifier"
     the noisy cross-entropy over all noise levels; "evalclassifier" the cross-entropy on clean
     clips (sigma_min) with seed + 1, so it never shares weights with the guiding classifier.
-    Subnets are built on the frozen classifier of `classifier_run`."""
+    Subnets are built on the frozen classifier of `classifier_run`. `time_limit_s` stops (and
+    saves) early; calling again continues."""
     import dataclasses
 
     if kind == "evalclassifier":
@@ -61,7 +63,8 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
     else:
         objective = dsm_objective(sde)
     started = time.perf_counter()
-    ema = train(model, objective, x, labels, profile.train, out, config, device=device, progress=progress)
+    ema = train(model, objective, x, labels, profile.train, out, config, device=device, progress=progress,
+                time_limit_s=time_limit_s)
     log(f"done in {time.perf_counter() - started:.0f} s")
     return ema
 

@@ -124,12 +124,15 @@ def _truncate_log(path: Path, step: int) -> None:
 
 def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig,
           run_dir: str | os.PathLike, config: dict, device: str | None = None,
-          progress: bool = True) -> nn.Module:
+          progress: bool = True, time_limit_s: float | None = None) -> nn.Module:
     """Train `model` on the tensors (x, y) for cfg.steps steps of cfg.batch_size examples and
     return the EMA model. Resumes from run_dir/checkpoint.pt when it exists (the configuration
     must match, except the number of steps and how often to log and save).
 
     `config` is the full JSON-ready configuration of the run; it is stored in every checkpoint.
+    With `time_limit_s`, training stops after the first step that ends past that many seconds,
+    saves a checkpoint there and returns; running again with the same configuration continues
+    (for time-limited sessions such as Colab's).
     """
     run_dir = Path(run_dir)
     dist_info = setup_distributed(device)
@@ -223,8 +226,25 @@ def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, c
             _log(run_dir / METRICS, {"step": step, "loss": loss.item(), "lr": scheduler.get_last_lr()[0],
                                      "grad_norm": float(grad_norm), "elapsed_s": round(elapsed, 3),
                                      "steps_per_s": round((step - first_step) / max(elapsed, 1e-9), 3)})
-        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+        out_of_time = time_limit_s is not None and time.perf_counter() - started >= time_limit_s
+        if time_limit_s is not None and dist_info.world > 1:  # every process stops at the same step
+            import torch.distributed as dist
+
+            flag = torch.tensor(float(out_of_time), device=dev)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            out_of_time = bool(flag.item())
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps or out_of_time:
             save(step)
+        if out_of_time and step < cfg.steps:
+            if dist_info.main:
+                elapsed = time.perf_counter() - started
+                if step % cfg.log_every:  # the stopping step is always in the log
+                    _log(run_dir / METRICS, {"step": step, "loss": loss.item(), "lr": scheduler.get_last_lr()[0],
+                                             "grad_norm": float(grad_norm), "elapsed_s": round(elapsed, 3),
+                                             "steps_per_s": round((step - first_step) / max(elapsed, 1e-9), 3)})
+                print(f"time limit of {time_limit_s:g} s reached: stopped at step {step} of {cfg.steps} "
+                      f"and saved {ckpt_path}; run the same command again to continue")
+            break
     if bar is not None:
         bar.close()
     if dist_info.main and (run_dir / METRICS).is_file():

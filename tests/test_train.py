@@ -112,6 +112,23 @@ def test_more_steps_continue_a_finished_run(tmp_path):
     assert (tmp_path / "loss.png").is_file()
 
 
+def test_a_time_limit_stops_saves_and_the_rerun_ends_where_an_unlimited_run_does(tmp_path, capsys):
+    torch.manual_seed(0)
+    train(Tiny(), _regression, *DATA, CFG, tmp_path / "whole", {}, device="cpu", progress=False)
+    torch.manual_seed(0)
+    train(Tiny(), _regression, *DATA, CFG, tmp_path / "cut", {}, device="cpu", progress=False, time_limit_s=0)
+    assert load_checkpoint(tmp_path / "cut" / "checkpoint.pt")["step"] == 1  # between checkpoints, saved anyway
+    assert "stopped at step 1 of 12" in capsys.readouterr().out
+    torch.manual_seed(0)
+    train(Tiny(), _regression, *DATA, CFG, tmp_path / "cut", {}, device="cpu", progress=False, time_limit_s=3600)
+    whole, cut = load_checkpoint(tmp_path / "whole" / "checkpoint.pt"), load_checkpoint(tmp_path / "cut" / "checkpoint.pt")
+    assert whole["step"] == cut["step"] == 12
+    for k in whole["model"]:
+        assert torch.equal(whole["model"][k], cut["model"][k]), k
+        assert torch.equal(whole["ema"][k], cut["ema"][k]), k
+    assert [r["step"] for r in read_metrics(tmp_path / "cut" / METRICS)] == list(range(1, 13))
+
+
 def test_frozen_parameters_get_no_optimiser_state_and_do_not_change(tmp_path):
     model = Tiny()
     with torch.no_grad():
