@@ -1,0 +1,125 @@
+"""Sample-quality metrics from a classifier's features and class probabilities: Fréchet
+distance (FID), Inception Score (IS), modified Inception Score (mIS) and AM score.
+
+Pure maths on tensors, computed in float64: no models, no files. A feature extractor (see
+`scorelab.evaluate`) turns clips into (features, probabilities); these functions turn those into
+numbers. Definitions, with p(y|x) a clip's class probabilities and p(y) their mean over clips:
+
+- FID = |mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between Gaussians fitted to two
+  feature sets (Heusel et al., 2017). Lower is better; 0 for identical statistics.
+- IS = exp(E_x KL(p(y|x) || p(y))) (Salimans et al., 2016). Between 1 and the number of classes;
+  high when each clip is confidently one class and the classes are balanced.
+- mIS = exp(E_{x,x'} KL(p(y|x) || p(y|x'))) over pairs of clips (Gurumurthy et al., 2017):
+  also rewards diversity within a class. Computed exactly over all ordered pairs.
+- AM = KL(p_ref(y) || p(y)) + E_x H(p(y|x)) (Zhou et al., 2018), with p_ref the class
+  distribution of the reference data (default uniform). Lower is better; 0 for confident,
+  correctly balanced clips.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+EPS = 1e-12  # probabilities are clamped to this before logarithms
+
+
+def _as_features(features: torch.Tensor, name: str) -> torch.Tensor:
+    if features.dim() != 2:
+        raise ValueError(f"{name} must be a (clips, dimensions) matrix, got shape {tuple(features.shape)}")
+    if features.shape[0] < 2:
+        raise ValueError(f"{name} needs at least 2 clips to estimate a covariance, got {features.shape[0]}")
+    if not torch.isfinite(features).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return features.detach().to(torch.float64)
+
+
+def _as_probs(probs: torch.Tensor, name: str = "probs") -> torch.Tensor:
+    if probs.dim() != 2 or probs.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty (clips, classes) matrix, got shape {tuple(probs.shape)}")
+    p = probs.detach().to(torch.float64)
+    if (p < 0).any() or not torch.allclose(p.sum(-1), torch.ones(len(p), dtype=p.dtype), atol=1e-4):
+        raise ValueError(f"{name} rows must be probability distributions (non-negative, summing to 1); "
+                         "pass softmax(logits), not logits")
+    return p
+
+
+def gaussian_statistics(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, unbiased covariance) of a (clips, dimensions) feature matrix, in float64."""
+    f = _as_features(features, "features")
+    mu = f.mean(0)
+    centred = f - mu
+    return mu, centred.T @ centred / (len(f) - 1)
+
+
+def _psd_sqrt(m: torch.Tensor) -> torch.Tensor:
+    vals, vecs = torch.linalg.eigh((m + m.T) / 2)
+    return (vecs * vals.clamp_min(0).sqrt()) @ vecs.T
+
+
+def frechet_distance(mu_a: torch.Tensor, cov_a: torch.Tensor, mu_b: torch.Tensor, cov_b: torch.Tensor) -> float:
+    """Fréchet distance between N(mu_a, cov_a) and N(mu_b, cov_b).
+
+    tr((S_a S_b)^(1/2)) is computed as the sum of square roots of the eigenvalues of the
+    symmetric matrix S_a^(1/2) S_b S_a^(1/2), which has the same spectrum and stays real."""
+    mu_a, mu_b, cov_a, cov_b = (t.to(torch.float64) for t in (mu_a, mu_b, cov_a, cov_b))
+    if mu_a.shape != mu_b.shape or cov_a.shape != cov_b.shape or cov_a.shape != (len(mu_a), len(mu_a)):
+        raise ValueError(f"shapes do not match: means {tuple(mu_a.shape)} and {tuple(mu_b.shape)}, "
+                         f"covariances {tuple(cov_a.shape)} and {tuple(cov_b.shape)}")
+    root_a = _psd_sqrt(cov_a)
+    middle = root_a @ cov_b @ root_a
+    tr_sqrt = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp_min(0).sqrt().sum()
+    value = (mu_a - mu_b).pow(2).sum() + torch.trace(cov_a) + torch.trace(cov_b) - 2 * tr_sqrt
+    return max(float(value), 0.0)  # rounding can leave -1e-12 for identical statistics
+
+
+def fid(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (FID when the features are
+    a classifier's pooled activations)."""
+    a, b = _as_features(features_a, "features_a"), _as_features(features_b, "features_b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"feature sets have different dimensions: {a.shape[1]} and {b.shape[1]}")
+    return frechet_distance(*gaussian_statistics(a), *gaussian_statistics(b))
+
+
+def _entropy(p: torch.Tensor) -> torch.Tensor:
+    return -(p * p.clamp_min(EPS).log()).sum(-1)
+
+
+def inception_score(probs: torch.Tensor) -> float:
+    """exp(E_x KL(p(y|x) || p(y))) for (clips, classes) probabilities."""
+    p = _as_probs(probs)
+    marginal = p.mean(0)
+    kl = (p * (p.clamp_min(EPS).log() - marginal.clamp_min(EPS).log())).sum(-1)
+    return math.exp(float(kl.mean()))
+
+
+def modified_inception_score(probs: torch.Tensor) -> float:
+    """exp(E_{x,x'} KL(p(y|x) || p(y|x'))), the mean over all ordered pairs of clips (a clip with
+    itself contributes 0). Uses E_{i,j} KL(p_i || p_j) = -E_i H(p_i) - sum_y mean_i p_i(y) mean_j log p_j(y)."""
+    p = _as_probs(probs)
+    log_p = p.clamp_min(EPS).log()
+    cross = (p.mean(0) * log_p.mean(0)).sum()
+    mean_kl = -_entropy(p).mean() - cross
+    return math.exp(float(mean_kl))
+
+
+def am_score(probs: torch.Tensor, reference: torch.Tensor | None = None) -> float:
+    """KL(p_ref || p(y)) + E_x H(p(y|x)); `reference` is the class distribution of the real data
+    (default uniform over the classes)."""
+    p = _as_probs(probs)
+    k = p.shape[1]
+    ref = torch.full((k,), 1.0 / k, dtype=p.dtype) if reference is None else reference.detach().to(p.dtype)
+    if ref.shape != (k,) or (ref < 0).any() or abs(float(ref.sum()) - 1) > 1e-4:
+        raise ValueError(f"reference must be a distribution over the {k} classes, got {ref.tolist()}")
+    marginal = p.mean(0)
+    kl = (ref * (ref.clamp_min(EPS).log() - marginal.clamp_min(EPS).log())).sum()
+    return float(kl + _entropy(p).mean())
+
+
+def accuracy(probs: torch.Tensor, labels: torch.Tensor) -> float:
+    """Fraction of clips whose most probable class is their label."""
+    p = _as_probs(probs)
+    if labels.shape != (len(p),):
+        raise ValueError(f"need one label per clip: {len(p)} clips, labels of shape {tuple(labels.shape)}")
+    return float((p.argmax(-1) == labels.to(p.device)).double().mean())
