@@ -147,6 +147,26 @@ def cmd_classify(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    import json
+
+    from .evaluate import SC09Extractor, ScorelabExtractor, default_eval_classifier, evaluate_folder, format_table
+
+    if args.features == "sc09-resnext":
+        extractor = SC09Extractor(args.resnext, args.device)
+    else:
+        extractor = ScorelabExtractor(args.classifier or default_eval_classifier(), args.device)
+    reference = None if args.reference == "none" else args.reference
+    result = evaluate_folder(args.folder, extractor, reference, args.reference_root, with_scoreq=args.scoreq)
+    print(format_table(result))
+    if args.json:
+        from pathlib import Path
+
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+        print(f"written {args.json}")
+    return 0
+
+
 def cmd_compute(args) -> int:
     import json
 
@@ -239,6 +259,20 @@ def build_parser() -> argparse.ArgumentParser:
     classify_p.add_argument("folder")
     classify_p.add_argument("--verbose", action="store_true", help="one line per file")
     classify_p.set_defaults(func=cmd_classify)
+
+    eval_p = commands.add_parser("evaluate", help="FID, IS, mIS, AM, accuracy (and ScoreQ) of a folder of wavs")
+    eval_p.add_argument("folder", help="folder of .wav clips; names like '{label}_*.wav' add accuracy")
+    eval_p.add_argument("--reference", default="fsdd",
+                        help="real clips for FID and AM: fsdd, sc09 (training splits), a folder, or none")
+    eval_p.add_argument("--reference-root", help="folder of the fsdd/sc09 data (default: its environment variable)")
+    eval_p.add_argument("--features", choices=["scorelab", "sc09-resnext"], default="scorelab",
+                        help="scorelab's evaluation classifier, or the public SC09 ResNeXt of the literature")
+    eval_p.add_argument("--classifier", help="evaluation classifier (default $SCORELAB_EVAL_CLASSIFIER or the book's)")
+    eval_p.add_argument("--resnext", help="SC09 ResNeXt checkpoint (default $SCORELAB_SC09_RESNEXT)")
+    eval_p.add_argument("--scoreq", action="store_true", help="add ScoreQ MOS (optional extra, needs its weights)")
+    eval_p.add_argument("--json", help="also write the results to this JSON file")
+    eval_p.add_argument("--device", default="cpu")
+    eval_p.set_defaults(func=cmd_evaluate)
 
     compute_p = commands.add_parser("compute", help="parameter and MAC counts per sampling step")
     compute_p.add_argument("--profile", default="paper")

@@ -41,6 +41,16 @@ class NoisyClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, return_taps: bool = False):
         """Logits (batch, classes); with return_taps, also the list of stage outputs."""
+        logits, taps, _ = self._run(x, sigma)
+        return (logits, taps) if return_taps else logits
+
+    def features_and_logits(self, x: torch.Tensor, sigma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(pooled features (batch, channels) that enter the last linear layer, logits): what
+        FID and the other sample-quality metrics read."""
+        logits, _, pooled = self._run(x, sigma)
+        return pooled, logits
+
+    def _run(self, x: torch.Tensor, sigma: torch.Tensor):
         sigma = sigma.expand(x.shape[0]) if sigma.dim() == 0 else sigma
         scale = torch.rsqrt(sigma.to(x.dtype) ** 2 + self.sigma_data ** 2)
         emb = self.embed(sigma)
@@ -51,5 +61,5 @@ class NoisyClassifier(nn.Module):
                 h = block(h, emb)
             taps.append(h)
             h = down(h)
-        logits = self.head(F.silu(self.norm(h)).mean(dim=(-2, -1)))
-        return (logits, taps) if return_taps else logits
+        pooled = F.silu(self.norm(h)).mean(dim=(-2, -1))
+        return self.head(pooled), taps, pooled

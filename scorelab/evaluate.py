@@ -1,0 +1,262 @@
+"""Evaluating a folder of generated clips the way the SC09 literature does: a classifier turns
+each clip into pooled features and class probabilities, and `scorelab.metrics` turns those into
+FID (against a reference set), IS, mIS, AM and, where file names carry labels, accuracy.
+
+Two feature extractors:
+- `ScorelabExtractor`: scorelab's own evaluation classifier (trained on clean clips; never the
+  guiding classifier). The default; works offline with the shipped checkpoint.
+- `SC09Extractor`: the public SC09 ResNeXt with its own mel front end, so numbers compare with
+  published SC09 results. Needs that checkpoint on disk (a path or $SCORELAB_SC09_RESNEXT).
+
+Numbers from different extractors, or against different reference sets, are not comparable.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import metrics
+from .audio import read_audio, resample, to_mono
+from .classify import label_of_file
+
+SAMPLE_RATE = 16000
+
+
+@dataclass
+class Clips:
+    """Mono 16 kHz clips of any length, their labels (-1 where the name carries none) and names."""
+
+    waves: list[torch.Tensor]
+    labels: torch.Tensor
+    names: list[str]
+
+
+def read_clips(folder: str | os.PathLike, label_names: tuple[str, ...]) -> Clips:
+    """Every .wav in folder (sorted by name), resampled to 16 kHz; labels from '{label}_*.wav'."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder of clips")
+    files = sorted(folder.glob("*.wav"))
+    if not files:
+        raise FileNotFoundError(f"{folder}: no .wav files to evaluate")
+    waves = [resample(to_mono(w), sr, SAMPLE_RATE) for w, sr in map(read_audio, files)]
+    labels = [label_of_file(p.name, label_names) for p in files]
+    return Clips(waves, torch.tensor([-1 if y is None else y for y in labels]), [p.name for p in files])
+
+
+class ScorelabExtractor:
+    """Pooled features and probabilities of a scorelab classifier (run folder or exported file),
+    read at the lowest noise level of its SDE, on centred 1 s clips."""
+
+    name = "scorelab"
+
+    def __init__(self, checkpoint: str | os.PathLike, device: str = "cpu"):
+        from .models import classifier_labels, load_trained
+
+        self.model, self.profile, kind = load_trained(checkpoint, device)
+        if kind not in ("classifier", "evalclassifier"):
+            raise ValueError(f"{checkpoint} holds a {kind} model; features need a classifier "
+                             "(the evaluation classifier, e.g. evalclassifier-tiny-fsdd.pt)")
+        self.label_names = classifier_labels(checkpoint)
+        self.device = device
+        self.checkpoint = str(checkpoint)
+
+    @torch.no_grad()
+    def __call__(self, waves: list[torch.Tensor], batch: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
+        from .audio import LogMel, normalize, fix_length
+
+        front = LogMel(self.profile.mel).to(self.device)
+        sigma = self.profile.sde.sigma_min
+        feats, probs = [], []
+        for start in range(0, len(waves), batch):
+            chunk = torch.stack([fix_length(w, self.profile.mel.clip_samples) for w in waves[start:start + batch]])
+            x = normalize(front(chunk.to(self.device)), self.profile.mel)[:, None]
+            f, logits = self.model.features_and_logits(x, torch.full((len(x),), sigma, device=self.device))
+            feats.append(f.cpu())
+            probs.append(torch.softmax(logits.double(), -1).cpu())
+        return torch.cat(feats), torch.cat(probs)
+
+
+class SC09Extractor:
+    """The public SC09 ResNeXt's 1024-d pooled features and probabilities, through its own front
+    end (1 s cut or padded at the end, 32-band dB mel)."""
+
+    name = "sc09-resnext"
+    label_names = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+    def __init__(self, checkpoint: str | os.PathLike | None = None, device: str = "cpu"):
+        from .nets.resnext import load_sc09_resnext
+
+        checkpoint = checkpoint or os.environ.get("SCORELAB_SC09_RESNEXT")
+        if not checkpoint:
+            raise FileNotFoundError(
+                "the SC09 ResNeXt needs its public checkpoint (resnext.pth of the SC09 evaluation code, "
+                "as used by WaveGAN, DiffWave and SaShiMi); scorelab does not redistribute it. Put it on "
+                "disk and pass --resnext PATH or set SCORELAB_SC09_RESNEXT, or evaluate with scorelab's "
+                "own evaluation classifier (the default)")
+        self.model = load_sc09_resnext(checkpoint, device)
+        self.device = device
+        self.checkpoint = str(checkpoint)
+
+    @torch.no_grad()
+    def __call__(self, waves: list[torch.Tensor], batch: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
+        from .nets.resnext import sc09_mel
+
+        feats, probs = [], []
+        for start in range(0, len(waves), batch):
+            mels = torch.cat([sc09_mel(w) for w in waves[start:start + batch]]).to(self.device)
+            f, logits = self.model.features_and_logits(mels)
+            feats.append(f.cpu())
+            probs.append(torch.softmax(logits.double(), -1).cpu())
+        return torch.cat(feats), torch.cat(probs)
+
+
+def reference_clips(reference: str, label_names: tuple[str, ...], root: str | None = None) -> Clips:
+    """The real clips to compare against: "fsdd" or "sc09" (their training splits, as in the SC09
+    literature) or a folder of wavs."""
+    from .data import load_dataset
+
+    if reference in ("fsdd", "sc09"):
+        ds = load_dataset(reference, "train", root, labels=label_names)
+        waves = [resample(to_mono(w), sr, SAMPLE_RATE) for w, sr in map(read_audio, ds.files)]
+        return Clips(waves, ds.labels, [p.name for p in ds.files])
+    return read_clips(reference, label_names)
+
+
+def default_eval_classifier() -> Path:
+    """$SCORELAB_EVAL_CLASSIFIER, else the evaluation classifier shipped with the book."""
+    env = os.environ.get("SCORELAB_EVAL_CLASSIFIER")
+    if env:
+        return Path(env)
+    shipped = Path(__file__).resolve().parent.parent / "book" / "checkpoints" / "evalclassifier-tiny-fsdd.pt"
+    if shipped.is_file():
+        return shipped
+    raise FileNotFoundError(
+        "no evaluation classifier given: pass --classifier PATH (a run of `python -m scorelab train "
+        "evalclassifier`, or book/checkpoints/evalclassifier-tiny-fsdd.pt from the scorelab repository) "
+        "or set SCORELAB_EVAL_CLASSIFIER")
+
+
+def evaluate_folder(folder: str | os.PathLike, extractor, reference: str | None = "fsdd",
+                    reference_root: str | None = None, with_scoreq: bool = False) -> dict:
+    """The metric table of the clips in folder: FID against the reference's features (when a
+    reference is given), IS, mIS, AM (against the reference's class distribution), accuracy
+    against labels in the file names, and ScoreQ when asked for and available (else the reason
+    it is not, under "scoreq_error")."""
+    clips = read_clips(folder, extractor.label_names)
+    feats, probs = extractor(clips.waves)
+    ref_feats = ref_probs = None
+    if reference:
+        ref = reference_clips(reference, extractor.label_names, reference_root)
+        ref_feats, ref_probs = extractor(ref.waves)
+    out = {"folder": str(folder), "features": extractor.name, "feature_checkpoint": extractor.checkpoint,
+           "reference": reference, "reference_clips": None if ref_probs is None else len(ref_probs)}
+    out.update(scores(feats, probs, clips.labels, ref_feats, ref_probs))
+    if with_scoreq:
+        try:
+            out.update(scoreq_scores(folder))
+        except RuntimeError as exc:
+            out["scoreq_error"] = str(exc)
+    return out
+
+
+def format_table(result: dict) -> str:
+    """A small plain-text table of evaluate_folder's result."""
+    rows = [("clips", f"{result['clips']}")]
+    if "fid" in result:
+        rows.append((f"FID vs {result['reference']} ({result['reference_clips']} clips)", f"{result['fid']:.3f}"))
+    rows += [("IS", f"{result['is']:.3f}"), ("mIS", f"{result['mis']:.3f}"), ("AM", f"{result['am']:.3f}")]
+    if "accuracy" in result:
+        rows.append((f"accuracy ({result['labelled_clips']} labelled clips)", f"{result['accuracy']:.3f}"))
+    if "scoreq_mos" in result:
+        rows.append(("ScoreQ MOS (no reference)", f"{result['scoreq_mos']:.3f}"))
+    if "scoreq_error" in result:
+        rows.append(("ScoreQ", "unavailable: " + result["scoreq_error"]))
+    width = max(len(k) for k, _ in rows)
+    head = f"{result['folder']}: features of {result['features']} ({result['feature_checkpoint']})"
+    return "\n".join([head] + [f"  {k:<{width}}  {v}" for k, v in rows])
+
+
+def scores(feats: torch.Tensor, probs: torch.Tensor, labels: torch.Tensor | None,
+           ref_feats: torch.Tensor | None, ref_probs: torch.Tensor | None) -> dict:
+    """The metric table of one set of clips against a reference (either may be None)."""
+    out = {"clips": len(probs), "is": metrics.inception_score(probs), "mis": metrics.modified_inception_score(probs)}
+    if ref_feats is not None:
+        out["fid"] = metrics.fid(ref_feats, feats)
+        out["am"] = metrics.am_score(probs, reference=ref_probs.mean(0))
+    else:
+        out["am"] = metrics.am_score(probs)
+    if labels is not None and (labels >= 0).any():
+        known = labels >= 0
+        out["accuracy"] = metrics.accuracy(probs[known], labels[known])
+        out["labelled_clips"] = int(known.sum())
+    return out
+
+
+def scoreq_scores(folder: str | os.PathLike, reference_folder: str | os.PathLike | None = None) -> dict:
+    """Mean ScoreQ no-reference MOS (higher is better) of the clips in folder and, with a reference
+    folder of clean speech, the mean ScoreQ distance (lower is better). ScoreQ is an optional extra
+    (`pip install scorelab[pretrained]`) that downloads its weights on first use; without the
+    package or offline this raises RuntimeError saying so."""
+    try:
+        import scoreq
+    except ImportError:
+        raise RuntimeError("ScoreQ is not installed: pip install 'scorelab[pretrained]' (or pip install scoreq); "
+                           "the other metrics do not need it") from None
+    files = sorted(Path(folder).glob("*.wav"))
+    try:
+        nr = scoreq.Scoreq(data_domain="natural", mode="nr")
+        mos = [float(nr.predict(test_path=str(f), ref_path=None)) for f in files]
+        out = {"scoreq_mos": sum(mos) / len(mos)}
+        if reference_folder is not None:
+            refs = sorted(Path(reference_folder).glob("*.wav"))
+            ref_model = scoreq.Scoreq(data_domain="natural", mode="ref")
+            dist = [float(ref_model.predict(test_path=str(f), ref_path=str(r))) for f, r in zip(files, refs)]
+            out["scoreq_distance"] = sum(dist) / len(dist)
+        return out
+    except OSError as exc:  # no network for the first download of its weights, among others
+        raise RuntimeError(f"ScoreQ could not load its weights ({exc}); it downloads them on first use, "
+                           "so run it once with a network connection") from exc
+
+
+def griffin_lim_copies(waves: list[torch.Tensor], cfg=None) -> list[torch.Tensor]:
+    """Real clips through the model's log-Mel and back with Griffin-Lim: what a perfect score
+    model would give after vocoding, so the floor of any generated clip's metrics."""
+    from .audio import LogMel, fix_length
+    from .config import MelConfig
+    from .generate import to_audio
+    from .audio import normalize
+
+    cfg = cfg or MelConfig()
+    x = normalize(LogMel(cfg)(torch.stack([fix_length(w, cfg.clip_samples) for w in waves])), cfg)[:, None]
+    return list(to_audio(x, cfg, "griffinlim"))
+
+
+def noise_clips(n: int, seconds: float = 1.0, rms: float = 0.05, seed: int = 0) -> list[torch.Tensor]:
+    """n clips of white Gaussian noise: the far end of any metric's scale."""
+    g = torch.Generator().manual_seed(seed)
+    return list(rms * torch.randn(n, int(seconds * SAMPLE_RATE), generator=g))
+
+
+def sanity_table(extractor, reference: str = "fsdd", root: str | None = None) -> dict[str, dict]:
+    """Metrics of sets whose answer is known, against the reference's training split: its test
+    split (real speech, FID near 0 up to sampling noise), the test split after the log-Mel and
+    Griffin-Lim round trip (small), and white noise (large). Rows: name -> scores."""
+    from .data import load_dataset
+
+    ref = reference_clips(reference, extractor.label_names, root)
+    ref_feats, ref_probs = extractor(ref.waves)
+    test = load_dataset(reference, "test", root, labels=extractor.label_names)
+    real = [resample(to_mono(w), sr, SAMPLE_RATE) for w, sr in map(read_audio, test.files)]
+    sets = {"real test clips": real, "real test clips, Griffin-Lim round trip": griffin_lim_copies(real),
+            "white noise": noise_clips(len(real))}
+    rows = {}
+    for name, waves in sets.items():
+        feats, probs = extractor(waves)
+        labels = test.labels if name != "white noise" else None
+        rows[name] = scores(feats, probs, labels, ref_feats, ref_probs)
+    rows["training clips (the reference itself)"] = scores(ref_feats, ref_probs, ref.labels, ref_feats, ref_probs)
+    return rows

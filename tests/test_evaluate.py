@@ -1,0 +1,89 @@
+"""Evaluating folders of clips: real speech scores better than noise, labels in names give
+accuracy, ScoreQ missing is reported without stopping the rest, and the SC09 ResNeXt path runs
+end to end (random weights: the public checkpoint is not redistributed)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from scorelab.audio import write_audio
+from scorelab.evaluate import (SC09Extractor, ScorelabExtractor, default_eval_classifier, evaluate_folder,
+                               format_table, noise_clips, read_clips)
+from scorelab.nets.resnext import SC09ResNeXt
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory, request):
+    from conftest import fsdd_root_or_none
+
+    fsdd = fsdd_root_or_none()
+    if fsdd is None:
+        pytest.skip("no FSDD recordings: set SCORELAB_FSDD or run `python -m scorelab data fsdd --download`")
+    base = tmp_path_factory.mktemp("eval")
+    real, ref, noise = base / "real", base / "ref", base / "noise"
+    for d in (real, ref, noise):
+        d.mkdir()
+    for digit in range(10):
+        for i in range(2):
+            shutil.copy(fsdd / f"{digit}_jackson_{i}.wav", real / f"{digit}_jackson_{i}.wav")
+        for i in range(5, 9):
+            shutil.copy(fsdd / f"{digit}_nicolas_{i}.wav", ref)
+    for i, w in enumerate(noise_clips(20)):
+        write_audio(noise / f"noise_{i:02d}.wav", w, 16000)
+    return real, ref, noise
+
+
+def test_real_speech_scores_far_better_than_noise_against_real_speech(folders):
+    real, ref, noise = folders
+    extractor = ScorelabExtractor(default_eval_classifier())
+    good = evaluate_folder(real, extractor, reference=str(ref))
+    bad = evaluate_folder(noise, extractor, reference=str(ref))
+    assert good["clips"] == 20 and good["labelled_clips"] == 20 and good["accuracy"] >= 0.9
+    assert "accuracy" not in bad  # noise_*.wav carries no label
+    assert good["fid"] * 5 < bad["fid"]
+    assert good["is"] > 5 > bad["is"]
+    assert good["am"] < bad["am"]
+    assert "FID vs" in format_table(good) and "accuracy (20 labelled clips)" in format_table(good)
+    assert "fid" not in evaluate_folder(real, extractor, reference=None)
+
+
+def test_without_scoreq_the_reason_is_reported_and_the_metrics_are_still_computed(folders, monkeypatch):
+    monkeypatch.setitem(sys.modules, "scoreq", None)  # import scoreq -> ImportError
+    result = evaluate_folder(folders[0], ScorelabExtractor(default_eval_classifier()), reference=None,
+                             with_scoreq=True)
+    assert "not installed" in result["scoreq_error"] and "is" in result and "accuracy" in result
+
+
+def test_the_sc09_resnext_needs_its_checkpoint_and_then_gives_1024_d_features(folders, tmp_path, monkeypatch):
+    monkeypatch.delenv("SCORELAB_SC09_RESNEXT", raising=False)
+    with pytest.raises(FileNotFoundError, match="SCORELAB_SC09_RESNEXT"):
+        SC09Extractor()
+    torch.manual_seed(0)
+    torch.save(SC09ResNeXt().state_dict(), tmp_path / "resnext.pt")
+    monkeypatch.setenv("SCORELAB_SC09_RESNEXT", str(tmp_path / "resnext.pt"))
+    extractor = SC09Extractor()
+    clips = read_clips(folders[0], extractor.label_names)
+    feats, probs = extractor(clips.waves[:4])
+    assert feats.shape == (4, 1024) and torch.allclose(probs.sum(-1), torch.ones(4, dtype=probs.dtype))
+
+
+def test_the_evaluate_command_prints_a_table_and_writes_json(folders, tmp_path):
+    real, ref, _ = folders
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-m", "scorelab", "evaluate", str(real), "--reference", str(ref),
+                          "--json", str(tmp_path / "r.json")], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["reference_clips"] == 40 and result["accuracy"] >= 0.9
+    assert f"{result['fid']:.3f}" in out.stdout
+    missing = subprocess.run([sys.executable, "-m", "scorelab", "evaluate", str(tmp_path / "nowhere")], env=env,
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert missing.returncode != 0 and "no such folder" in missing.stderr

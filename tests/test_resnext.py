@@ -1,0 +1,75 @@
+"""The SC09 ResNeXt: its size, the exact mel front end (against librosa), and loading both forms
+of checkpoint the SC09 evaluation code produces."""
+import sys
+import types
+
+import pytest
+import torch
+
+from scorelab.nets.resnext import SC09ResNeXt, load_sc09_resnext, sc09_mel
+
+
+def test_the_resnext_has_the_cifar_resnext29_8x64d_size_and_1024_d_features():
+    model = SC09ResNeXt().eval()
+    n = sum(p.numel() for p in model.parameters())
+    assert 34.0e6 < n < 34.6e6  # ResNeXt-29 8x64d is 34.4 M parameters on CIFAR (3 channels, 10 classes)
+    feats, logits = model.features_and_logits(torch.randn(2, 32, 32))
+    assert feats.shape == (2, 1024) and logits.shape == (2, 10)
+
+
+def test_sc09_mel_matches_librosa_with_its_pre_0_10_defaults():
+    librosa = pytest.importorskip("librosa", reason="librosa (the 'book' extra) is the reference implementation")
+    import numpy as np
+
+    g = torch.Generator().manual_seed(0)
+    t = torch.arange(12000) / 16000
+    wave = (0.3 * torch.sin(2 * torch.pi * 440 * t) + 0.05 * torch.randn(12000, generator=g)).float()
+    ours = sc09_mel(wave)[0]
+    padded = np.pad(wave.numpy(), (0, 4000))  # cut or padded at the end to 1 s
+    s = librosa.feature.melspectrogram(y=padded, sr=16000, n_mels=32, pad_mode="reflect")
+    ref = librosa.power_to_db(s, ref=np.max)
+    assert ours.shape == (32, 32) == ref.shape
+    assert torch.allclose(ours, torch.from_numpy(ref).float(), atol=1e-3)
+    assert float(ours.max()) == 0.0 and float(ours.min()) >= -80.0
+
+
+def _fake_public_module():
+    mod = types.ModuleType("models.resnext")
+
+    class CifarResNeXt(SC09ResNeXt):  # the class name the public checkpoint pickles
+        pass
+
+    CifarResNeXt.__module__, CifarResNeXt.__qualname__ = "models.resnext", "CifarResNeXt"
+    mod.CifarResNeXt = CifarResNeXt
+    return mod
+
+
+def test_a_pickled_dataparallel_model_and_a_state_dict_both_load(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    mod = _fake_public_module()
+    monkeypatch.setitem(sys.modules, "models", types.ModuleType("models"))
+    monkeypatch.setitem(sys.modules, "models.resnext", mod)
+    original = mod.CifarResNeXt().eval()
+    with torch.no_grad():
+        for p in original.modules():
+            if isinstance(p, torch.nn.BatchNorm2d):
+                p.running_mean.uniform_(-0.1, 0.1)
+    torch.save(torch.nn.DataParallel(original), tmp_path / "resnext.pth")
+    torch.save(original.state_dict(), tmp_path / "state.pt")
+    monkeypatch.delitem(sys.modules, "models.resnext")  # as on a user's machine: no such module
+    mel = torch.randn(3, 32, 32)
+    expected = original(mel)
+    for file in ("resnext.pth", "state.pt"):
+        loaded = load_sc09_resnext(tmp_path / file)
+        assert torch.allclose(loaded(mel), expected, atol=1e-5), file
+
+
+def test_wrong_or_missing_checkpoints_say_what_is_wrong(tmp_path):
+    with pytest.raises(FileNotFoundError, match="SC09 ResNeXt checkpoint .* not found"):
+        load_sc09_resnext(tmp_path / "nothing.pth")
+    torch.save({"weight": torch.zeros(3)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not the SC09 ResNeXt-29"):
+        load_sc09_resnext(tmp_path / "other.pt")
+    (tmp_path / "text.pth").write_text("hello")
+    with pytest.raises(ValueError, match="could not read"):
+        load_sc09_resnext(tmp_path / "text.pth")
