@@ -167,6 +167,16 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .report import paper_rows, run_report
+
+    gammas = tuple(float(g) for g in args.gammas.split(",")) if args.gammas else ()
+    report = run_report(args.profile, args.out, args.checkpoints, n=args.n, steps=args.steps, seed=args.seed,
+                        device=args.device, rows=paper_rows(gammas))
+    print(f"{len(report['rows'])} rows -> {args.out}/report.md, report.json, figures/")
+    return 0
+
+
 def cmd_compute(args) -> int:
     import json
 
@@ -273,6 +283,19 @@ def build_parser() -> argparse.ArgumentParser:
     eval_p.add_argument("--json", help="also write the results to this JSON file")
     eval_p.add_argument("--device", default="cpu")
     eval_p.set_defaults(func=cmd_evaluate)
+
+    report_p = commands.add_parser("report", help="the paper's comparison: train what is missing, sample, "
+                                                  "evaluate, tables and figures (resumable)")
+    report_p.add_argument("--profile", default="tiny")
+    report_p.add_argument("--out", required=True, help="report folder; a rerun continues what is there")
+    report_p.add_argument("--checkpoints", help="folder of exported models named like book/checkpoints "
+                                                "(default: train what is missing into OUT/checkpoints)")
+    report_p.add_argument("--n", type=int, default=100, help="clips per row (guided rows: n / 10 per digit)")
+    report_p.add_argument("--steps", type=int, help="sampler steps (default: the profile's)")
+    report_p.add_argument("--gammas", default="1,10", help="extra guidance strengths for the full-data sweep")
+    report_p.add_argument("--seed", type=int, default=0)
+    report_p.add_argument("--device", default="cpu")
+    report_p.set_defaults(func=cmd_report)
 
     compute_p = commands.add_parser("compute", help="parameter and MAC counts per sampling step")
     compute_p.add_argument("--profile", default="paper")

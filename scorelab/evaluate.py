@@ -114,13 +114,14 @@ class SC09Extractor:
         return torch.cat(feats), torch.cat(probs)
 
 
-def reference_clips(reference: str, label_names: tuple[str, ...], root: str | None = None) -> Clips:
-    """The real clips to compare against: "fsdd" or "sc09" (their training splits, as in the SC09
-    literature) or a folder of wavs."""
+def reference_clips(reference: str, label_names: tuple[str, ...], root: str | None = None,
+                    split: str = "train") -> Clips:
+    """The real clips to compare against: "fsdd" or "sc09" (their training splits by default, as
+    in the SC09 literature) or a folder of wavs."""
     from .data import load_dataset
 
     if reference in ("fsdd", "sc09"):
-        ds = load_dataset(reference, "train", root, labels=label_names)
+        ds = load_dataset(reference, split, root, labels=label_names)
         waves = [resample(to_mono(w), sr, SAMPLE_RATE) for w, sr in map(read_audio, ds.files)]
         return Clips(waves, ds.labels, [p.name for p in ds.files])
     return read_clips(reference, label_names)
@@ -147,14 +148,11 @@ def evaluate_folder(folder: str | os.PathLike, extractor, reference: str | None 
     against labels in the file names, and ScoreQ when asked for and available (else the reason
     it is not, under "scoreq_error")."""
     clips = read_clips(folder, extractor.label_names)
-    feats, probs = extractor(clips.waves)
-    ref_feats = ref_probs = None
-    if reference:
-        ref = reference_clips(reference, extractor.label_names, reference_root)
-        ref_feats, ref_probs = extractor(ref.waves)
+    generated = features_of(extractor, clips.waves, clips.labels)
+    ref = reference_features(extractor, reference, reference_root) if reference else None
     out = {"folder": str(folder), "features": extractor.name, "feature_checkpoint": extractor.checkpoint,
-           "reference": reference, "reference_clips": None if ref_probs is None else len(ref_probs)}
-    out.update(scores(feats, probs, clips.labels, ref_feats, ref_probs))
+           "reference": reference, "reference_clips": None if ref is None else len(ref.probs)}
+    out.update(scores(generated, ref))
     if with_scoreq:
         try:
             out.update(scoreq_scores(folder))
@@ -180,18 +178,49 @@ def format_table(result: dict) -> str:
     return "\n".join([head] + [f"  {k:<{width}}  {v}" for k, v in rows])
 
 
-def scores(feats: torch.Tensor, probs: torch.Tensor, labels: torch.Tensor | None,
-           ref_feats: torch.Tensor | None, ref_probs: torch.Tensor | None) -> dict:
-    """The metric table of one set of clips against a reference (either may be None)."""
-    out = {"clips": len(probs), "is": metrics.inception_score(probs), "mis": metrics.modified_inception_score(probs)}
-    if ref_feats is not None:
-        out["fid"] = metrics.fid(ref_feats, feats)
-        out["am"] = metrics.am_score(probs, reference=ref_probs.mean(0))
+@dataclass
+class FeatureSet:
+    """What an extractor makes of a set of clips: features (N, D), probabilities (N, classes),
+    labels (N,) with -1 where unknown."""
+
+    features: torch.Tensor
+    probs: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.probs)
+
+    def subset(self, index) -> "FeatureSet":
+        """The clips at `index` (indices, a slice or a mask)."""
+        return FeatureSet(self.features[index], self.probs[index], self.labels[index])
+
+
+def features_of(extractor, waves: list[torch.Tensor], labels: torch.Tensor | None = None) -> FeatureSet:
+    feats, probs = extractor(list(waves))
+    labels = torch.full((len(probs),), -1) if labels is None else torch.as_tensor(labels)
+    return FeatureSet(feats, probs, labels)
+
+
+def reference_features(extractor, reference: str = "fsdd", root: str | None = None,
+                       split: str = "train") -> FeatureSet:
+    """Features of the reference clips (see reference_clips)."""
+    ref = reference_clips(reference, extractor.label_names, root, split)
+    return features_of(extractor, ref.waves, ref.labels)
+
+
+def scores(clips: FeatureSet, ref: FeatureSet | None = None) -> dict:
+    """The metric table of one set of clips against a reference (FID and AM's class
+    distribution come from the reference; without one, AM uses a uniform distribution)."""
+    out = {"clips": len(clips.probs), "is": metrics.inception_score(clips.probs),
+           "mis": metrics.modified_inception_score(clips.probs)}
+    if ref is not None:
+        out["fid"] = metrics.fid(ref.features, clips.features)
+        out["am"] = metrics.am_score(clips.probs, reference=ref.probs.mean(0))
     else:
-        out["am"] = metrics.am_score(probs)
-    if labels is not None and (labels >= 0).any():
-        known = labels >= 0
-        out["accuracy"] = metrics.accuracy(probs[known], labels[known])
+        out["am"] = metrics.am_score(clips.probs)
+    known = clips.labels >= 0
+    if known.any():
+        out["accuracy"] = metrics.accuracy(clips.probs[known], clips.labels[known])
         out["labelled_clips"] = int(known.sum())
     return out
 
@@ -241,22 +270,30 @@ def noise_clips(n: int, seconds: float = 1.0, rms: float = 0.05, seed: int = 0) 
     return list(rms * torch.randn(n, int(seconds * SAMPLE_RATE), generator=g))
 
 
-def sanity_table(extractor, reference: str = "fsdd", root: str | None = None) -> dict[str, dict]:
-    """Metrics of sets whose answer is known, against the reference's training split: its test
-    split (real speech, FID near 0 up to sampling noise), the test split after the log-Mel and
-    Griffin-Lim round trip (small), and white noise (large). Rows: name -> scores."""
-    from .data import load_dataset
+def sanity_table(extractor, reference: str = "fsdd", root: str | None = None,
+                 ref: FeatureSet | None = None) -> dict[str, dict]:
+    """Metrics of sets whose answer is known, against the reference's training split (or `ref`,
+    its features computed already): the reference itself (FID 0), its test split (real speech,
+    FID near 0 up to sampling noise), the test split after the log-Mel and Griffin-Lim round trip
+    (small) and white noise (large). Rows: name -> scores."""
+    ref = ref or reference_features(extractor, reference, root)
+    test = reference_clips(reference, extractor.label_names, root, split="test")
+    return {
+        "training split (the reference itself)": scores(ref, ref),
+        "test split": scores(features_of(extractor, test.waves, test.labels), ref),
+        "test split, log-Mel + Griffin-Lim round trip": scores(features_of(extractor, griffin_lim_copies(test.waves),
+                                                                           test.labels), ref),
+        "white noise": scores(features_of(extractor, noise_clips(len(test.waves))), ref),
+    }
 
-    ref = reference_clips(reference, extractor.label_names, root)
-    ref_feats, ref_probs = extractor(ref.waves)
-    test = load_dataset(reference, "test", root, labels=extractor.label_names)
-    real = [resample(to_mono(w), sr, SAMPLE_RATE) for w, sr in map(read_audio, test.files)]
-    sets = {"real test clips": real, "real test clips, Griffin-Lim round trip": griffin_lim_copies(real),
-            "white noise": noise_clips(len(real))}
-    rows = {}
-    for name, waves in sets.items():
-        feats, probs = extractor(waves)
-        labels = test.labels if name != "white noise" else None
-        rows[name] = scores(feats, probs, labels, ref_feats, ref_probs)
-    rows["training clips (the reference itself)"] = scores(ref_feats, ref_probs, ref.labels, ref_feats, ref_probs)
-    return rows
+
+def format_rows(rows: dict[str, dict]) -> str:
+    """A Markdown table of {row name: scores}: FID, IS, mIS, AM and accuracy where present."""
+    cols = [("clips", "clips", "{:d}"), ("fid", "FID", "{:.2f}"), ("is", "IS", "{:.2f}"), ("mis", "mIS", "{:.1f}"),
+            ("am", "AM", "{:.3f}"), ("accuracy", "accuracy", "{:.3f}")]
+    cols = [c for c in cols if any(c[0] in r for r in rows.values())]
+    lines = ["| set | " + " | ".join(c[1] for c in cols) + " |",
+             "|---|" + "---|" * len(cols)]
+    for name, r in rows.items():
+        lines.append(f"| {name} | " + " | ".join(fmt.format(r[k]) if k in r else "" for k, _, fmt in cols) + " |")
+    return "\n".join(lines)

@@ -50,7 +50,14 @@ def to_audio(x: torch.Tensor, cfg, vocoder="griffinlim") -> torch.Tensor:
     """Model-space samples (n, 1, bands, frames) -> waveforms (n, samples), as `write_samples`
     stores them: vocoded (a vocoder name or object), each clip scaled down to peak 1 if louder."""
     vocode = load_vocoder(vocoder, cfg) if isinstance(vocoder, str) else vocoder
-    waves = vocode(denormalize(x[:, 0], cfg))
+    log_mels = denormalize(x[:, 0], cfg)
+    waves = vocode(log_mels)
+    bad = (~torch.isfinite(waves).all(dim=-1)).nonzero().flatten().tolist()
+    if bad:
+        raise ValueError(
+            f"vocoding gave NaN or infinite audio for clip(s) {bad[:10]} of {len(waves)}: their log-Mel "
+            f"reaches {float(log_mels[bad].nan_to_num(0).abs().max()):.3g} (natural log; real speech stays "
+            "within about -12..4). Such samples are not finished; the sampler most likely ran too few steps")
     return waves / waves.abs().amax(dim=-1, keepdim=True).clamp_min(1.0)
 
 

@@ -151,3 +151,19 @@ def test_band_centres_rise_from_zero_to_fmax():
     c = band_centres(MelConfig())
     assert c.shape == (80,) and (c.diff() >= 0).all()
     assert c[0] < 100 and 7500 < c[-1] <= 8000
+
+
+def test_non_finite_audio_is_refused_not_written_as_full_scale(tmp_path):
+    import pytest
+    from scorelab.audio import write_audio
+    from scorelab.config import MelConfig
+    from scorelab.generate import to_audio
+
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        write_audio(tmp_path / "bad.wav", torch.tensor([0.0, float("nan"), 0.1]))
+    assert not (tmp_path / "bad.wav").exists()
+    cfg = MelConfig()
+    x = torch.zeros(3, 1, cfg.n_mels, cfg.n_frames)
+    x[1] = 60.0  # what a sampler run for too few steps leaves: far outside the data
+    with pytest.raises(ValueError, match=r"clip\(s\) \[1\] of 3.*too few steps"):
+        to_audio(x, cfg)

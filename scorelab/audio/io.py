@@ -79,6 +79,8 @@ def write_audio(path: str | os.PathLike, wave: torch.Tensor, sample_rate: int = 
         wave = wave[None]
     if wave.dim() != 2:
         raise ValueError(f"write_audio expects (samples,) or (channels, samples), got {tuple(wave.shape)}")
+    if not torch.isfinite(wave).all():
+        raise ValueError(f"refusing to write {path}: the waveform holds NaN or infinite samples")
     data = wave.clamp(-1.0, 1.0).T.numpy()
     tmp = path.with_name(f".{path.name}.tmp")
     sf.write(str(tmp), data, sample_rate, subtype="PCM_16", format="WAV")

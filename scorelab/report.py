@@ -1,0 +1,289 @@
+"""The paper's comparison, rebuilt at any profile: every model in every data regime, sampled,
+evaluated and costed, written as Markdown and JSON tables and figures.
+
+Rows: U-Net (unconditional), U-Net + Classifier, ScoreSubnet (unconditional and guided) and its
+gradient-taps variant, in the full, 3-label and single-label regimes, plus a guidance-strength
+sweep in the full regime. Models come from a checkpoints folder (`{kind}{-3labels|-1label}-
+{profile}-{data}.pt`, as `book/checkpoints` ships them) or are trained into the output folder.
+
+Resumable: each row's samples and metrics are written to their own files once complete, and a
+rerun skips what is done (killed halfway, it continues with the rows left).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from .config import Profile
+
+REGIMES = {"full": None, "3 labels": ("zero", "one", "two"), "1 label": ("zero",)}
+TAGS = {"full": "", "3 labels": "-3labels", "1 label": "-1label"}
+MODELS = {"U-Net": "unet", "ScoreSubnet": "subnet", "Gradient taps": "subnet-gradtaps"}
+
+
+@dataclass(frozen=True)
+class Row:
+    regime: str
+    model: str  # "U-Net", "ScoreSubnet" or "Gradient taps"
+    gamma: float
+
+    @property
+    def kind(self) -> str:
+        return MODELS[self.model]
+
+    @property
+    def name(self) -> str:
+        if self.model == "U-Net" and self.gamma:
+            return f"U-Net + Classifier (γ = {self.gamma:g})"
+        return f"{self.model} ({'unconditional' if not self.gamma else f'γ = {self.gamma:g}'})"
+
+    @property
+    def key(self) -> str:
+        return f"{self.regime.replace(' ', '')}_{self.kind}_g{self.gamma:g}"
+
+
+def paper_rows(gammas=(1.0, 10.0)) -> list[Row]:
+    """The paper's comparison (unconditional and gamma 3 in every regime, the gradient-taps
+    variant in the full regime) and a sweep over `gammas` for the full-data models."""
+    rows = []
+    for regime in REGIMES:
+        models = ("U-Net", "ScoreSubnet", "Gradient taps") if regime == "full" else ("U-Net", "ScoreSubnet")
+        for model in models:
+            rows += [Row(regime, model, 0.0), Row(regime, model, 3.0)]
+    for model in ("U-Net", "ScoreSubnet"):
+        rows += [Row("full", model, g) for g in gammas if g not in (0.0, 3.0)]
+    return rows
+
+
+def checkpoint_name(kind: str, regime: str, profile_name: str, data: str) -> str:
+    return f"{kind}{TAGS[regime] if kind not in ('classifier', 'evalclassifier') else ''}-{profile_name}-{data}.pt"
+
+
+class Models:
+    """Finds (or trains and exports) each model the report needs, loading each once."""
+
+    def __init__(self, profile: Profile, profile_name: str, checkpoints: Path, out: Path, device: str, log):
+        self.profile, self.profile_name, self.checkpoints = profile, profile_name, checkpoints
+        self.out, self.device, self.log, self._cache = out, device, log, {}
+
+    def path(self, kind: str, regime: str = "full") -> Path:
+        name = checkpoint_name(kind, regime, self.profile_name, self.profile.data.source)
+        for folder in (self.checkpoints, self.out / "checkpoints"):
+            if folder is not None and (folder / name).is_file():
+                return folder / name
+        return self._train(kind, regime, name)
+
+    def _train(self, kind: str, regime: str, name: str) -> Path:
+        import dataclasses
+
+        from .models import export
+        from .runs import train_score_model
+
+        labels = REGIMES[regime] or self.profile.data.labels
+        profile = self.profile.replace(data=dataclasses.replace(self.profile.data, labels=labels))
+        run = self.out / "runs" / name[:-3]
+        self.log(f"{name} not found: training it in {run}")
+        classifier = self.path("classifier") if kind in ("subnet", "subnet-gradtaps") else None
+        train_score_model(kind, profile, run, device=self.device, progress=False, log=self.log,
+                          classifier_run=classifier)
+        (self.out / "checkpoints").mkdir(parents=True, exist_ok=True)
+        target = self.out / "checkpoints" / name
+        if classifier is not None and classifier.parent != target.parent:
+            # an exported subnet finds its classifier beside it
+            import shutil
+
+            shutil.copy2(classifier, target.parent / classifier.name)
+        return export(run, target)
+
+    def load(self, kind: str, regime: str = "full"):
+        from .models import load_trained
+
+        if (kind, regime) not in self._cache:
+            path = self.path(kind, regime)
+            self._cache[kind, regime] = load_trained(path, self.device)[0]
+        return self._cache[kind, regime]
+
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+class _Counted(torch.nn.Module):
+    """Counts the score model's evaluations per sample (network evaluations, NFE)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.samples_seen = model, 0
+
+    def forward(self, x, sigma):
+        self.samples_seen += x.shape[0]
+        return self.model(x, sigma)
+
+
+def sample_row(row: Row, models: Models, profile: Profile, n: int, folder: Path, seed: int, steps: int,
+               log) -> dict:
+    """Generate n clips for a row into folder (guided rows: n // classes per label, named
+    '{label}_{i}.wav'), once; returns the row's timing record."""
+    from .generate import generate, to_audio
+    from .audio import write_audio
+
+    done = folder / "done.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    model = models.load(row.kind, row.regime)
+    classifier = labels = names = None
+    label_names = profile.data.labels
+    if row.gamma:
+        classifier = model.backbone.classifier if row.kind != "unet" else models.load("classifier")
+        labels = torch.arange(len(label_names)).repeat_interleave(max(1, n // len(label_names)))
+        names = [f"{label_names[int(y)]}_{i:03d}" for i, y in enumerate(labels)]
+    count = len(labels) if labels is not None else n
+    names = names or [f"sample_{i:03d}" for i in range(count)]
+    counted = _Counted(model)
+    log(f"{row.regime:>8} | {row.name}: sampling {count} clips")
+    started = time.perf_counter()
+    x = generate(counted, profile, count, profile.sample.sampler, steps, seed, device=models.device,
+                 classifier=classifier, labels=labels, gamma=row.gamma or 3.0)
+    sampling_s = time.perf_counter() - started
+    started = time.perf_counter()
+    audio = to_audio(x.cpu(), profile.mel)
+    vocoding_s = time.perf_counter() - started
+    for name, wave in zip(names, audio):
+        write_audio(folder / f"{name}.wav", wave, profile.mel.sample_rate)
+    record = {"clips": count, "sampling_s": sampling_s, "vocoding_s": vocoding_s,
+              "nfe_per_clip": counted.samples_seen / count, "audio_s": count * profile.mel.clip_samples /
+              profile.mel.sample_rate, "device": str(models.device), "sampler": profile.sample.sampler,
+              "steps": steps, "seed": seed}
+    _write_json(done, record)
+    return record
+
+
+def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.PathLike | None = None,
+               n: int = 100, steps: int | None = None, seed: int = 0, device: str = "cpu",
+               rows: list[Row] | None = None, log=print) -> dict:
+    """Train what is missing, sample, evaluate and cost every row; write report.json, report.md
+    and figures into out. Returns the report as a dict."""
+    from .compute import PAPER_TABLE, compute_table
+    from .config import get_profile
+    from .evaluate import FeatureSet, ScorelabExtractor, features_of, read_clips, reference_features, scores
+    from .models import count_parameters
+
+    profile = get_profile(profile_name)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoints = Path(checkpoints) if checkpoints else None
+    models = Models(profile, profile_name, checkpoints, out, device, log)
+    rows = rows or paper_rows()
+    steps = steps or profile.sample.steps
+
+    judge_path = models.path("evalclassifier")
+    extractor = ScorelabExtractor(judge_path, device)
+    ref_cache = out / "reference-features.pt"
+    stored = torch.load(ref_cache, weights_only=True) if ref_cache.is_file() else None
+    judge_id = f"{judge_path.name}:{judge_path.stat().st_size}:{profile.data.source}"
+    if stored is not None and stored.get("judge") == judge_id:
+        ref = FeatureSet(stored["features"], stored["probs"], stored["labels"])
+    else:
+        ref = reference_features(extractor, profile.data.source, profile.data.root)
+        torch.save({"judge": judge_id, "features": ref.features, "probs": ref.probs, "labels": ref.labels}, ref_cache)
+
+    costs = compute_table(profile)
+    cost_key = {("unet", False): "U-Net, unconditional", ("unet", True): "U-Net + Classifier (gamma = 3)",
+                ("subnet", False): "ScoreSubnet, unconditional", ("subnet", True): "ScoreSubnet, conditional (gamma = 3)",
+                ("subnet-gradtaps", False): "Gradient-taps variant, unconditional",
+                ("subnet-gradtaps", True): "Gradient-taps variant, conditional (gamma = 3)"}
+    (out / "metrics").mkdir(exist_ok=True)
+    results = []
+    started = time.perf_counter()
+    for row in rows:
+        metrics_file = out / "metrics" / f"{row.key}.json"
+        if metrics_file.is_file():
+            results.append(json.loads(metrics_file.read_text()))
+            continue
+        timing = sample_row(row, models, profile, n, out / "samples" / row.key, seed, steps, log)
+        clips = read_clips(out / "samples" / row.key, extractor.label_names)
+        result = {"row": asdict(row), "name": row.name, "key": row.key}
+        result.update(scores(features_of(extractor, clips.waves, clips.labels), ref))
+        model = models.load(row.kind, row.regime)
+        cost = costs[cost_key[row.kind, bool(row.gamma)]]
+        result.update({"trainable_params": count_parameters(model, trainable_only=True),
+                       "total_params": cost["total_params"], "gmacs_per_evaluation": cost["gmacs"],
+                       "nfe_per_clip": timing["nfe_per_clip"],
+                       "gmacs_per_clip": cost["gmacs"] * timing["nfe_per_clip"],
+                       "sampling_s_per_audio_s": timing["sampling_s"] / timing["audio_s"],
+                       "timing": timing})
+        _write_json(metrics_file, result)
+        results.append(result)
+        log(f"{row.regime:>8} | {row.name}: FID {result['fid']:.2f}, IS {result['is']:.2f}"
+            + (f", accuracy {result['accuracy']:.2f}" if "accuracy" in result else ""))
+    report = {"profile": profile_name, "data": profile.data.source, "clips_per_row": n, "sampler": profile.sample.sampler,
+              "steps": steps, "seed": seed, "judge": str(judge_path), "reference_clips": len(ref),
+              "rows": results, "compute": costs, "paper_compute": PAPER_TABLE,
+              "elapsed_s_this_run": time.perf_counter() - started}
+    _write_json(out / "report.json", report)
+    (out / "report.md").write_text(format_report(report))
+    write_figures(report, out / "figures")
+    return report
+
+
+def format_report(report: dict) -> str:
+    """The report's tables as Markdown."""
+    from .compute import format_table
+
+    lines = [f"# scorelab report: profile {report['profile']}, data {report['data']}", "",
+             f"{report['clips_per_row']} clips per row ({report['sampler']}, {report['steps']} steps, seed "
+             f"{report['seed']}); metrics from the judge {Path(report['judge']).name} against "
+             f"{report['reference_clips']} training clips. FID depends on the number of clips: compare rows, "
+             "not with published SC09 numbers.", "",
+             "| regime | model | FID ↓ | IS ↑ | mIS ↑ | AM ↓ | accuracy ↑ | trainable params | GMACs / clip | s per s of audio |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in report["rows"]:
+        acc = f"{r['accuracy']:.2f}" if "accuracy" in r else "–"
+        lines.append(f"| {r['row']['regime']} | {r['name']} | {r['fid']:.2f} | {r['is']:.2f} | {r['mis']:.1f} | "
+                     f"{r['am']:.3f} | {acc} | {r['trainable_params'] / 1e6:.2f} M | {r['gmacs_per_clip']:.0f} | "
+                     f"{r['sampling_s_per_audio_s']:.2f} |")
+    lines += ["", "## Compute per score evaluation (this profile) and the paper's", "",
+              format_table(report["compute"], report["paper_compute"])]
+    return "\n".join(lines) + "\n"
+
+
+def write_figures(report: dict, folder: Path) -> dict[str, Path]:
+    """FID by regime, agreement and FID against gamma, FID against compute; PNG files."""
+    from .display import plot_curves
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = report["rows"]
+    paths = {}
+    by_model = {}
+    for r in rows:
+        if r["row"]["gamma"] in (0.0, 3.0):
+            by_model.setdefault(r["name"], ([], []))
+            by_model[r["name"]][0].append(r["row"]["regime"])
+            by_model[r["name"]][1].append(r["fid"])
+    fig = plot_curves(by_model, xlabel="data regime", ylabel="FID (lower is better)")
+    fig.savefig(folder / "fid_by_regime.png", dpi=120)
+    paths["fid_by_regime"] = folder / "fid_by_regime.png"
+    for metric, label in (("accuracy", "judge agrees with the request"), ("fid", "FID")):
+        curves = {}
+        for r in rows:
+            if r["row"]["regime"] == "full" and r["row"]["model"] != "Gradient taps" and r["row"]["gamma"] and metric in r:
+                curves.setdefault(r["row"]["model"], []).append((r["row"]["gamma"], r[metric]))
+        curves = {k: ([g for g, _ in sorted(v)], [m for _, m in sorted(v)]) for k, v in curves.items()}
+        if curves:
+            fig = plot_curves(curves, xlabel="guidance strength γ", ylabel=label, logx=True)
+            fig.savefig(folder / f"{metric}_by_gamma.png", dpi=120)
+            paths[f"{metric}_by_gamma"] = folder / f"{metric}_by_gamma.png"
+    points = {r["name"]: ([r["gmacs_per_clip"]], [r["fid"]]) for r in rows
+              if r["row"]["regime"] == "full" and r["row"]["gamma"] in (0.0, 3.0)}
+    fig = plot_curves(points, xlabel="GMACs per generated clip", ylabel="FID", logx=True)
+    fig.savefig(folder / "fid_vs_compute.png", dpi=120)
+    paths["fid_vs_compute"] = folder / "fid_vs_compute.png"
+    return paths

@@ -1,0 +1,68 @@
+"""The report: rows sampled, evaluated and costed from shipped checkpoints, tables and figures
+written, a rerun redoing only what is missing, and missing models trained."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from scorelab.report import Models, Row, paper_rows, run_report
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKPOINTS = ROOT / "book" / "checkpoints"
+
+
+def test_the_paper_rows_cover_every_model_regime_and_gamma():
+    rows = paper_rows()
+    names = {(r.regime, r.name) for r in rows}
+    for regime in ("full", "3 labels", "1 label"):
+        for name in ("U-Net (unconditional)", "U-Net + Classifier (γ = 3)", "ScoreSubnet (unconditional)",
+                     "ScoreSubnet (γ = 3)"):
+            assert (regime, name) in names
+    assert ("full", "Gradient taps (γ = 3)") in names and ("full", "ScoreSubnet (γ = 10)") in names
+    assert len({r.key for r in rows}) == len(rows) == 18
+
+
+def test_a_report_from_shipped_checkpoints_and_its_resumption(tmp_path, monkeypatch):
+    from conftest import fsdd_root_or_none
+
+    if fsdd_root_or_none() is None:
+        pytest.skip("no FSDD recordings: set SCORELAB_FSDD or run `python -m scorelab data fsdd --download`")
+    rows = [Row("full", "U-Net", 0.0), Row("1 label", "ScoreSubnet", 3.0)]
+    report = run_report("tiny", tmp_path, CHECKPOINTS, n=10, steps=12, rows=rows, log=lambda *a: None)
+    assert [r["name"] for r in report["rows"]] == ["U-Net (unconditional)", "ScoreSubnet (γ = 3)"]
+    unet, subnet = report["rows"]
+    assert "accuracy" not in unet and subnet["labelled_clips"] == 10
+    assert unet["nfe_per_clip"] == 2 * 12 - 1  # Heun: two evaluations per step, one on the last
+    assert subnet["trainable_params"] < unet["trainable_params"]
+    assert subnet["gmacs_per_clip"] > unet["gmacs_per_clip"] > 0
+    assert all(r["fid"] > 0 and r["sampling_s_per_audio_s"] > 0 for r in report["rows"])
+    md = (tmp_path / "report.md").read_text()
+    assert "| 1 label | ScoreSubnet (γ = 3) |" in md and "paper: GMACs" in md
+    assert json.loads((tmp_path / "report.json").read_text())["rows"][1]["fid"] == subnet["fid"]
+    assert {p.name for p in (tmp_path / "figures").iterdir()} >= {"fid_by_regime.png", "fid_vs_compute.png"}
+
+    # as if killed while sampling the second row: its metrics and done marker are missing
+    first_done = tmp_path / "samples" / rows[0].key / "done.json"
+    stamp = first_done.stat().st_mtime_ns
+    (tmp_path / "metrics" / f"{rows[1].key}.json").unlink()
+    (tmp_path / "samples" / rows[1].key / "done.json").unlink()
+    again = run_report("tiny", tmp_path, CHECKPOINTS, n=10, steps=12, rows=rows, log=lambda *a: None)
+    assert first_done.stat().st_mtime_ns == stamp  # the finished row was not sampled again
+    assert again["rows"][0] == unet
+    assert again["rows"][1]["fid"] == pytest.approx(subnet["fid"])  # same seed, same clips
+
+
+def test_a_missing_model_is_trained_and_exported(tmp_path):
+    from conftest import fsdd_root_or_none
+    from scorelab.config import get_profile
+    from scorelab.models import load_trained
+
+    if fsdd_root_or_none() is None:
+        pytest.skip("no FSDD recordings: set SCORELAB_FSDD or run `python -m scorelab data fsdd --download`")
+    models = Models(get_profile("micro"), "micro", None, tmp_path, "cpu", log=lambda *a: None)
+    path = models.path("unet", "1 label")
+    assert path == tmp_path / "checkpoints" / "unet-1label-micro-fsdd.pt"
+    _, profile, kind = load_trained(path)
+    assert kind == "unet" and profile.data.labels == ("zero",)
+    assert models.path("unet", "1 label") == path  # found the second time, not trained again
