@@ -172,7 +172,7 @@ def cmd_report(args) -> int:
 
     gammas = tuple(float(g) for g in args.gammas.split(",")) if args.gammas else ()
     report = run_report(args.profile, args.out, args.checkpoints, n=args.n, steps=args.steps, seed=args.seed,
-                        device=args.device, rows=paper_rows(gammas))
+                        device=args.device, rows=paper_rows(gammas), data=args.data, data_root=args.data_root)
     print(f"{len(report['rows'])} rows -> {args.out}/report.md, report.json, figures/")
     return 0
 
@@ -287,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     report_p = commands.add_parser("report", help="the paper's comparison: train what is missing, sample, "
                                                   "evaluate, tables and figures (resumable)")
     report_p.add_argument("--profile", default="tiny")
+    report_p.add_argument("--data", choices=["fsdd", "synth", "sc09", "speech_commands"],
+                          help="data source (default: the profile's)")
+    report_p.add_argument("--data-root", help="folder of the data set (default: its environment variable)")
     report_p.add_argument("--out", required=True, help="report folder; a rerun continues what is there")
     report_p.add_argument("--checkpoints", help="folder of exported models named like book/checkpoints "
                                                 "(default: train what is missing into OUT/checkpoints)")

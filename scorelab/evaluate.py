@@ -80,6 +80,16 @@ class ScorelabExtractor:
         return torch.cat(feats), torch.cat(probs)
 
 
+def fetch_checkpoint(url: str) -> Path:
+    """Download a checkpoint once into <data home>/downloads (resumable); offline, say what to do."""
+    from .download import download
+    from .paths import data_home
+
+    name = url.rstrip("/").rsplit("/", 1)[-1] or "checkpoint.pth"
+    return download(url, data_home() / "downloads" / name, what="the SC09 ResNeXt checkpoint",
+                    manual_hint="download it by hand and pass its local path instead")
+
+
 class SC09Extractor:
     """The public SC09 ResNeXt's 1024-d pooled features and probabilities, through its own front
     end (1 s cut or padded at the end, 32-band dB mel)."""
@@ -94,9 +104,11 @@ class SC09Extractor:
         if not checkpoint:
             raise FileNotFoundError(
                 "the SC09 ResNeXt needs its public checkpoint (resnext.pth of the SC09 evaluation code, "
-                "as used by WaveGAN, DiffWave and SaShiMi); scorelab does not redistribute it. Put it on "
-                "disk and pass --resnext PATH or set SCORELAB_SC09_RESNEXT, or evaluate with scorelab's "
+                "as used by WaveGAN, DiffWave and SaShiMi); scorelab does not redistribute it. Pass its "
+                "path or URL with --resnext, or set SCORELAB_SC09_RESNEXT, or evaluate with scorelab's "
                 "own evaluation classifier (the default)")
+        if str(checkpoint).startswith(("http://", "https://")):
+            checkpoint = fetch_checkpoint(str(checkpoint))
         self.model = load_sc09_resnext(checkpoint, device)
         self.device = device
         self.checkpoint = str(checkpoint)

@@ -168,7 +168,8 @@ def sample_row(row: Row, models: Models, profile: Profile, n: int, folder: Path,
 
 def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.PathLike | None = None,
                n: int = 100, steps: int | None = None, seed: int = 0, device: str = "cpu",
-               rows: list[Row] | None = None, log=print) -> dict:
+               rows: list[Row] | None = None, data: str | None = None, data_root: str | None = None,
+               log=print) -> dict:
     """Train what is missing, sample, evaluate and cost every row; write report.json, report.md
     and figures into out. Returns the report as a dict."""
     from .compute import PAPER_TABLE, compute_table
@@ -176,7 +177,12 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
     from .evaluate import FeatureSet, ScorelabExtractor, features_of, read_clips, reference_features, scores
     from .models import count_parameters
 
+    import dataclasses
+
     profile = get_profile(profile_name)
+    if data or data_root:
+        profile = profile.replace(data=dataclasses.replace(profile.data, source=data or profile.data.source,
+                                                           root=data_root or profile.data.root))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     checkpoints = Path(checkpoints) if checkpoints else None
@@ -187,13 +193,20 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
     judge_path = models.path("evalclassifier")
     extractor = ScorelabExtractor(judge_path, device)
     ref_cache = out / "reference-features.pt"
-    stored = torch.load(ref_cache, weights_only=True) if ref_cache.is_file() else None
     judge_id = f"{judge_path.name}:{judge_path.stat().st_size}:{profile.data.source}"
-    if stored is not None and stored.get("judge") == judge_id:
-        ref = FeatureSet(stored["features"], stored["probs"], stored["labels"])
-    else:
-        ref = reference_features(extractor, profile.data.source, profile.data.root)
-        torch.save({"judge": judge_id, "features": ref.features, "probs": ref.probs, "labels": ref.labels}, ref_cache)
+    ref = None
+
+    def reference():  # computed (or read from its cache) only when a row needs it
+        nonlocal ref
+        if ref is None:
+            stored = torch.load(ref_cache, weights_only=True) if ref_cache.is_file() else None
+            if stored is not None and stored.get("judge") == judge_id:
+                ref = FeatureSet(stored["features"], stored["probs"], stored["labels"])
+            else:
+                ref = reference_features(extractor, profile.data.source, profile.data.root)
+                torch.save({"judge": judge_id, "features": ref.features, "probs": ref.probs,
+                            "labels": ref.labels, "clips": len(ref)}, ref_cache)
+        return ref
 
     costs = compute_table(profile)
     cost_key = {("unet", False): "U-Net, unconditional", ("unet", True): "U-Net + Classifier (gamma = 3)",
@@ -211,7 +224,8 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
         timing = sample_row(row, models, profile, n, out / "samples" / row.key, seed, steps, log)
         clips = read_clips(out / "samples" / row.key, extractor.label_names)
         result = {"row": asdict(row), "name": row.name, "key": row.key}
-        result.update(scores(features_of(extractor, clips.waves, clips.labels), ref))
+        result.update(scores(features_of(extractor, clips.waves, clips.labels), reference()))
+        result["reference_clips"] = len(reference())
         model = models.load(row.kind, row.regime)
         cost = costs[cost_key[row.kind, bool(row.gamma)]]
         result.update({"trainable_params": count_parameters(model, trainable_only=True),
@@ -225,9 +239,10 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
         log(f"{row.regime:>8} | {row.name}: FID {result['fid']:.2f}, IS {result['is']:.2f}"
             + (f", accuracy {result['accuracy']:.2f}" if "accuracy" in result else ""))
     report = {"profile": profile_name, "data": profile.data.source, "clips_per_row": n, "sampler": profile.sample.sampler,
-              "steps": steps, "seed": seed, "judge": str(judge_path), "reference_clips": len(ref),
-              "rows": results, "compute": costs, "paper_compute": PAPER_TABLE,
-              "elapsed_s_this_run": time.perf_counter() - started}
+              "steps": steps, "seed": seed, "judge": judge_path.name,
+              "reference_clips": results[0]["reference_clips"] if results else None,
+              "rows": results, "compute": costs, "paper_compute": PAPER_TABLE}
+    log(f"report of {len(results)} rows written to {out} ({time.perf_counter() - started:.0f} s this run)")
     _write_json(out / "report.json", report)
     (out / "report.md").write_text(format_report(report))
     write_figures(report, out / "figures")
@@ -255,35 +270,51 @@ def format_report(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_figures(report: dict, folder: Path) -> dict[str, Path]:
-    """FID by regime, agreement and FID against gamma, FID against compute; PNG files."""
+def _main_rows(report: dict, regime: str | None = None) -> list[dict]:
+    return [r for r in report["rows"] if r["row"]["gamma"] in (0.0, 3.0) and regime in (None, r["row"]["regime"])]
+
+
+def plot_fid_by_regime(report: dict):
+    """FID of each model (unconditional and gamma 3) in each data regime."""
     from .display import plot_curves
 
+    curves = {}
+    for r in _main_rows(report):
+        xs, ys = curves.setdefault(r["name"], ([], []))
+        xs.append(r["row"]["regime"])
+        ys.append(r["fid"])
+    return plot_curves(curves, xlabel="data regime", ylabel="FID (lower is better)")
+
+
+def plot_by_gamma(report: dict, metric: str = "accuracy"):
+    """A metric of the guided full-data models against the guidance strength gamma."""
+    from .display import plot_curves
+
+    curves = {}
+    for r in report["rows"]:
+        if r["row"]["regime"] == "full" and r["row"]["model"] != "Gradient taps" and r["row"]["gamma"] and metric in r:
+            curves.setdefault(r["row"]["model"] + (" + Classifier" if r["row"]["model"] == "U-Net" else ""),
+                              []).append((r["row"]["gamma"], r[metric]))
+    curves = {k: ([g for g, _ in sorted(v)], [m for _, m in sorted(v)]) for k, v in curves.items()}
+    label = {"accuracy": "judge agrees with the request", "fid": "FID"}.get(metric, metric)
+    return plot_curves(curves, xlabel="guidance strength γ", ylabel=label, logx=True)
+
+
+def plot_fid_vs_compute(report: dict):
+    """FID against GMACs per generated clip for the full-data models."""
+    from .display import plot_curves
+
+    points = {r["name"]: ([r["gmacs_per_clip"]], [r["fid"]]) for r in _main_rows(report, "full")}
+    return plot_curves(points, xlabel="GMACs per generated clip", ylabel="FID (lower is better)", logx=True)
+
+
+def write_figures(report: dict, folder: Path) -> dict[str, Path]:
+    """The three kinds of figure as PNG files in folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    rows = report["rows"]
+    figures = {"fid_by_regime": plot_fid_by_regime(report), "accuracy_by_gamma": plot_by_gamma(report, "accuracy"),
+               "fid_by_gamma": plot_by_gamma(report, "fid"), "fid_vs_compute": plot_fid_vs_compute(report)}
     paths = {}
-    by_model = {}
-    for r in rows:
-        if r["row"]["gamma"] in (0.0, 3.0):
-            by_model.setdefault(r["name"], ([], []))
-            by_model[r["name"]][0].append(r["row"]["regime"])
-            by_model[r["name"]][1].append(r["fid"])
-    fig = plot_curves(by_model, xlabel="data regime", ylabel="FID (lower is better)")
-    fig.savefig(folder / "fid_by_regime.png", dpi=120)
-    paths["fid_by_regime"] = folder / "fid_by_regime.png"
-    for metric, label in (("accuracy", "judge agrees with the request"), ("fid", "FID")):
-        curves = {}
-        for r in rows:
-            if r["row"]["regime"] == "full" and r["row"]["model"] != "Gradient taps" and r["row"]["gamma"] and metric in r:
-                curves.setdefault(r["row"]["model"], []).append((r["row"]["gamma"], r[metric]))
-        curves = {k: ([g for g, _ in sorted(v)], [m for _, m in sorted(v)]) for k, v in curves.items()}
-        if curves:
-            fig = plot_curves(curves, xlabel="guidance strength γ", ylabel=label, logx=True)
-            fig.savefig(folder / f"{metric}_by_gamma.png", dpi=120)
-            paths[f"{metric}_by_gamma"] = folder / f"{metric}_by_gamma.png"
-    points = {r["name"]: ([r["gmacs_per_clip"]], [r["fid"]]) for r in rows
-              if r["row"]["regime"] == "full" and r["row"]["gamma"] in (0.0, 3.0)}
-    fig = plot_curves(points, xlabel="GMACs per generated clip", ylabel="FID", logx=True)
-    fig.savefig(folder / "fid_vs_compute.png", dpi=120)
-    paths["fid_vs_compute"] = folder / "fid_vs_compute.png"
+    for name, fig in figures.items():
+        paths[name] = folder / f"{name}.png"
+        fig.savefig(paths[name], dpi=120)
     return paths

@@ -73,3 +73,28 @@ def test_wrong_or_missing_checkpoints_say_what_is_wrong(tmp_path):
     (tmp_path / "text.pth").write_text("hello")
     with pytest.raises(ValueError, match="could not read"):
         load_sc09_resnext(tmp_path / "text.pth")
+
+
+def test_the_sc09_extractor_fetches_a_checkpoint_url_once_and_fails_offline_with_instructions(
+        tmp_path, file_server, data_home):
+    import io
+
+    from scorelab.download import OfflineError
+    from scorelab.evaluate import SC09Extractor
+
+    torch.manual_seed(0)
+    model = SC09ResNeXt()
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    file_server.files["/ckpt/resnext.pth"] = buf.getvalue()
+    extractor = SC09Extractor(file_server.url("/ckpt/resnext.pth"))
+    assert (data_home / "downloads" / "resnext.pth").is_file()
+    mel = torch.randn(2, 32, 32)
+    assert torch.allclose(extractor.model(mel), model.eval()(mel), atol=1e-5)
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(OfflineError, match="download it by hand"):
+        SC09Extractor(f"http://127.0.0.1:{port}/nowhere/missing.pth")
