@@ -189,6 +189,18 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
     models = Models(profile, profile_name, checkpoints, out, device, log)
     rows = rows or paper_rows()
     steps = steps or profile.sample.steps
+    settings = {"profile": profile_name, "data": profile.data.source, "clips_per_row": n, "steps": steps,
+                "seed": seed, "sampler": profile.sample.sampler}
+    settings_file = out / "settings.json"
+    if settings_file.is_file():
+        before = json.loads(settings_file.read_text())
+        changed = {k: (before.get(k), v) for k, v in settings.items() if before.get(k) != v}
+        if changed:
+            raise ValueError(f"{out} holds a report made with other settings ("
+                             + "; ".join(f"{k}: {a} there, {b} now" for k, (a, b) in changed.items())
+                             + "); rerun with the same settings to continue it, or pass another --out")
+    else:
+        _write_json(settings_file, settings)
 
     judge_path = models.path("evalclassifier")
     extractor = ScorelabExtractor(judge_path, device)
@@ -214,7 +226,7 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
                 ("subnet-gradtaps", False): "Gradient-taps variant, unconditional",
                 ("subnet-gradtaps", True): "Gradient-taps variant, conditional (gamma = 3)"}
     (out / "metrics").mkdir(exist_ok=True)
-    results = []
+    results, computed = [], 0
     started = time.perf_counter()
     for row in rows:
         metrics_file = out / "metrics" / f"{row.key}.json"
@@ -236,13 +248,15 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
                        "timing": timing})
         _write_json(metrics_file, result)
         results.append(result)
+        computed += 1
         log(f"{row.regime:>8} | {row.name}: FID {result['fid']:.2f}, IS {result['is']:.2f}"
             + (f", accuracy {result['accuracy']:.2f}" if "accuracy" in result else ""))
     report = {"profile": profile_name, "data": profile.data.source, "clips_per_row": n, "sampler": profile.sample.sampler,
               "steps": steps, "seed": seed, "judge": judge_path.name,
               "reference_clips": results[0]["reference_clips"] if results else None,
               "rows": results, "compute": costs, "paper_compute": PAPER_TABLE}
-    log(f"report of {len(results)} rows written to {out} ({time.perf_counter() - started:.0f} s this run)")
+    note = f" ({computed} computed in {time.perf_counter() - started:.0f} s)" if computed else " (all stored already)"
+    log(f"report of {len(results)} rows written to {out}{note}")
     _write_json(out / "report.json", report)
     (out / "report.md").write_text(format_report(report))
     write_figures(report, out / "figures")
@@ -311,8 +325,10 @@ def plot_fid_vs_compute(report: dict):
 def write_figures(report: dict, folder: Path) -> dict[str, Path]:
     """The three kinds of figure as PNG files in folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    figures = {"fid_by_regime": plot_fid_by_regime(report), "accuracy_by_gamma": plot_by_gamma(report, "accuracy"),
-               "fid_by_gamma": plot_by_gamma(report, "fid"), "fid_vs_compute": plot_fid_vs_compute(report)}
+    figures = {"fid_by_regime": plot_fid_by_regime(report), "fid_vs_compute": plot_fid_vs_compute(report)}
+    if any(r["row"]["regime"] == "full" and r["row"]["gamma"] and r["row"]["model"] != "Gradient taps"
+           for r in report["rows"]):
+        figures.update(accuracy_by_gamma=plot_by_gamma(report, "accuracy"), fid_by_gamma=plot_by_gamma(report, "fid"))
     paths = {}
     for name, fig in figures.items():
         paths[name] = folder / f"{name}.png"

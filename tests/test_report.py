@@ -51,6 +51,8 @@ def test_a_report_from_shipped_checkpoints_and_its_resumption(tmp_path, monkeypa
     assert first_done.stat().st_mtime_ns == stamp  # the finished row was not sampled again
     assert again["rows"][0] == unet
     assert again["rows"][1]["fid"] == pytest.approx(subnet["fid"])  # same seed, same clips
+    with pytest.raises(ValueError, match="clips_per_row: 10 there, 20 now"):
+        run_report("tiny", tmp_path, CHECKPOINTS, n=20, steps=12, rows=rows, log=lambda *a: None)
 
 
 def test_a_missing_model_is_trained_and_exported(tmp_path):
