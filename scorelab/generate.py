@@ -49,16 +49,25 @@ def to_log_mel(x: torch.Tensor, profile: Profile) -> torch.Tensor:
 def to_audio(x: torch.Tensor, cfg, vocoder="griffinlim") -> torch.Tensor:
     """Model-space samples (n, 1, bands, frames) -> waveforms (n, samples), as `write_samples`
     stores them: vocoded (a vocoder name or object), each clip scaled down to peak 1 if louder."""
+    import warnings
+
     vocode = load_vocoder(vocoder, cfg) if isinstance(vocoder, str) else vocoder
     log_mels = denormalize(x[:, 0], cfg)
+    peak = log_mels.nan_to_num(nan=float("inf")).amax(dim=(-2, -1))
+    bad = (peak > LOG_MEL_CEILING).nonzero().flatten().tolist()
+    if bad:  # a vocoder overflows on such values and returns NaN audio
+        warnings.warn(
+            f"clip(s) {bad[:10]} of {len(log_mels)} reach log-Mel {float(peak[bad].max()):.3g} (natural log; real "
+            f"speech stays within about -12..4): they are not finished samples, most likely because the sampler "
+            f"ran too few steps. They are vocoded clamped to {LOG_MEL_CEILING:g}", stacklevel=2)
+        log_mels = log_mels.nan_to_num(nan=LOG_MEL_CEILING).clamp(max=LOG_MEL_CEILING)
     waves = vocode(log_mels)
-    bad = (~torch.isfinite(waves).all(dim=-1)).nonzero().flatten().tolist()
-    if bad:
-        raise ValueError(
-            f"vocoding gave NaN or infinite audio for clip(s) {bad[:10]} of {len(waves)}: their log-Mel "
-            f"reaches {float(log_mels[bad].nan_to_num(0).abs().max()):.3g} (natural log; real speech stays "
-            "within about -12..4). Such samples are not finished; the sampler most likely ran too few steps")
+    if not torch.isfinite(waves).all():
+        raise ValueError("vocoding gave NaN or infinite audio; check the vocoder and its input")
     return waves / waves.abs().amax(dim=-1, keepdim=True).clamp_min(1.0)
+
+
+LOG_MEL_CEILING = 10.0  # natural-log magnitude; real speech stays below about 4
 
 
 def write_samples(x: torch.Tensor, profile: Profile, out: str | os.PathLike, names: list[str] | None = None,
