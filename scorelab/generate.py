@@ -58,8 +58,8 @@ def to_audio(x: torch.Tensor, cfg, vocoder="griffinlim") -> torch.Tensor:
     if bad:  # a vocoder overflows on such values and returns NaN audio
         warnings.warn(
             f"clip(s) {bad[:10]} of {len(log_mels)} reach log-Mel {float(peak[bad].max()):.3g} (natural log; real "
-            f"speech stays within about -12..4): they are not finished samples, most likely because the sampler "
-            f"ran too few steps. They are vocoded clamped to {LOG_MEL_CEILING:g}", stacklevel=2)
+            f"speech stays within about -12..4): they are not finished speech (too few sampler steps, or a score "
+            f"model that has not learned the data). They are vocoded clamped to {LOG_MEL_CEILING:g}", stacklevel=2)
         log_mels = log_mels.nan_to_num(nan=LOG_MEL_CEILING).clamp(max=LOG_MEL_CEILING)
     waves = vocode(log_mels)
     if not torch.isfinite(waves).all():

@@ -165,6 +165,6 @@ def test_non_finite_audio_is_refused_not_written_as_full_scale(tmp_path):
     cfg = MelConfig()
     x = torch.zeros(3, 1, cfg.n_mels, cfg.n_frames)
     x[1] = 60.0  # what a sampler run for too few steps leaves: far outside the data
-    with pytest.warns(UserWarning, match=r"clip\(s\) \[1\] of 3.*too few steps"):
+    with pytest.warns(UserWarning, match=r"clip\(s\) \[1\] of 3.*too few sampler steps"):
         waves = to_audio(x, cfg)
     assert torch.isfinite(waves).all() and float(waves.abs().max()) <= 1.0
