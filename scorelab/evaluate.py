@@ -34,6 +34,12 @@ class Clips:
     names: list[str]
 
 
+def read_16k(paths) -> list[torch.Tensor]:
+    """Each file as a mono 16 kHz clip of its own length (no padding: each extractor fixes the
+    length its own way)."""
+    return [resample(to_mono(w), sr, SAMPLE_RATE) for w, sr in map(read_audio, paths)]
+
+
 def read_clips(folder: str | os.PathLike, label_names: tuple[str, ...]) -> Clips:
     """Every .wav in folder (sorted by name), resampled to 16 kHz; labels from '{label}_*.wav'."""
     folder = Path(folder)
@@ -42,7 +48,7 @@ def read_clips(folder: str | os.PathLike, label_names: tuple[str, ...]) -> Clips
     files = sorted(folder.glob("*.wav"))
     if not files:
         raise FileNotFoundError(f"{folder}: no .wav files to evaluate")
-    waves = [resample(to_mono(w), sr, SAMPLE_RATE) for w, sr in map(read_audio, files)]
+    waves = read_16k(files)
     labels = [label_of_file(p.name, label_names) for p in files]
     return Clips(waves, torch.tensor([-1 if y is None else y for y in labels]), [p.name for p in files])
 
@@ -134,7 +140,7 @@ def reference_clips(reference: str, label_names: tuple[str, ...], root: str | No
 
     if reference in ("fsdd", "sc09"):
         ds = load_dataset(reference, split, root, labels=label_names)
-        waves = [resample(to_mono(w), sr, SAMPLE_RATE) for w, sr in map(read_audio, ds.files)]
+        waves = read_16k(ds.files)
         return Clips(waves, ds.labels, [p.name for p in ds.files])
     return read_clips(reference, label_names)
 
@@ -266,10 +272,9 @@ def scoreq_scores(folder: str | os.PathLike, reference_folder: str | os.PathLike
 def griffin_lim_copies(waves: list[torch.Tensor], cfg=None) -> list[torch.Tensor]:
     """Real clips through the model's log-Mel and back with Griffin-Lim: what a perfect score
     model would give after vocoding, so the floor of any generated clip's metrics."""
-    from .audio import LogMel, fix_length
+    from .audio import LogMel, fix_length, normalize
     from .config import MelConfig
     from .generate import to_audio
-    from .audio import normalize
 
     cfg = cfg or MelConfig()
     x = normalize(LogMel(cfg)(torch.stack([fix_length(w, cfg.clip_samples) for w in waves])), cfg)[:, None]
