@@ -194,6 +194,30 @@ def cmd_compute(args) -> int:
     return 0
 
 
+def cmd_benchmark(args) -> int:
+    import dataclasses
+    import json
+
+    from .benchmark import KINDS, estimate, format_estimate
+    from .config import get_profile
+
+    profile = get_profile(args.profile)
+    if args.batch_size:
+        profile = profile.replace(train=dataclasses.replace(profile.train, batch_size=args.batch_size))
+    kinds = tuple(k.strip() for k in args.models.split(",")) if args.models else KINDS
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise ValueError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
+    rows = estimate(profile, kinds, device=args.device, train_steps=args.steps, eval_clips=args.clips,
+                    log=(lambda *a: None) if args.json else print)
+    if args.json:
+        print(json.dumps({"profile": args.profile, "train_steps": profile.train.steps, "rows": rows}, indent=1))
+    else:
+        print(f"\nprofile {args.profile}:\n")
+        print(format_estimate(rows, profile, args.clips))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scorelab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -305,6 +329,17 @@ def build_parser() -> argparse.ArgumentParser:
     compute_p.add_argument("--gamma", type=float, default=3.0, help="guidance strength of conditional rows")
     compute_p.add_argument("--json", action="store_true", help="machine-readable output")
     compute_p.set_defaults(func=cmd_compute)
+
+    bench_p = commands.add_parser("benchmark", help="time a few training and sampling steps of each model on this "
+                                                    "device and project how long the profile takes")
+    bench_p.add_argument("--profile", default="paper")
+    bench_p.add_argument("--models", help="comma-separated: classifier,unet,subnet,subnet-gradtaps (default: all)")
+    bench_p.add_argument("--steps", type=int, default=5, help="timed training steps per model (after 2 warm-up)")
+    bench_p.add_argument("--batch-size", type=int, help="training batch (default: the profile's)")
+    bench_p.add_argument("--clips", type=int, default=2048, help="guided clips of an evaluation set")
+    bench_p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    bench_p.add_argument("--json", action="store_true", help="machine-readable output")
+    bench_p.set_defaults(func=cmd_benchmark)
     return parser
 
 

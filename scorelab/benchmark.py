@@ -1,0 +1,166 @@
+"""How long a profile takes on this machine, measured in a minute or two before committing to it.
+
+`time_training` runs the real training loop (`scorelab.train.train`: the same optimiser, EMA,
+bf16 autocast and torch.compile defaults) for a few steps on random inputs of the profile's
+shape, so no data set is needed, and measures steps per second after a warm-up (which absorbs
+torch.compile and cuDNN autotuning). `time_sampling` times guided and unguided sampling the same
+way. `estimate` turns both into the time the profile's full training run and an evaluation set
+would take: a projection from measured speeds, not a measurement of the full run.
+`python -m scorelab benchmark --profile paper` prints the table.
+"""
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+
+import torch
+
+from .config import Profile, config_to_dict
+from .losses import classifier_objective, dsm_objective
+from .models import build_model, count_parameters
+from .sde import make_sde
+
+# what each model kind needs trained, in the order a reproduction trains them
+KINDS = ("classifier", "unet", "subnet", "subnet-gradtaps")
+
+
+def _inputs(profile: Profile, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn((n, 1, profile.mel.n_mels, profile.mel.n_frames), generator=gen)
+    y = torch.randint(len(profile.data.labels), (n,), generator=gen)
+    return x, y
+
+
+def _model(kind: str, profile: Profile) -> torch.nn.Module:
+    torch.manual_seed(0)
+    classifier = build_model("classifier", profile) if kind.startswith("subnet") else None
+    return build_model(kind, profile, classifier)  # random weights: speed does not depend on them
+
+
+def time_training(kind: str, profile: Profile, steps: int = 5, warmup: int = 2, device: str | None = None) -> dict:
+    """Training speed of `kind` at the profile's batch size: {"steps_per_s", "seconds_per_step",
+    "batch_size", "trainable_params", "timed_steps"}. The first `warmup` steps are not timed."""
+    import dataclasses
+    import json
+
+    from .train import METRICS, train
+
+    if steps < 1 or warmup < 0:
+        raise ValueError(f"steps must be >= 1 and warmup >= 0, got steps={steps}, warmup={warmup}")
+    cfg = dataclasses.replace(profile.train, steps=warmup + steps, log_every=1, checkpoint_every=10 ** 9,
+                              warmup_steps=1)
+    model = _model(kind, profile)
+    x, y = _inputs(profile, max(cfg.batch_size, 8))
+    sde = make_sde(profile.sde)
+    objective = classifier_objective(sde) if kind == "classifier" else dsm_objective(sde)
+    with tempfile.TemporaryDirectory(prefix="scorelab-benchmark-") as run_dir:
+        train(model, objective, x, y, cfg, run_dir, {"model": kind, "profile": config_to_dict(profile)},
+              device=device, progress=False)
+        rows = [json.loads(line) for line in open(f"{run_dir}/{METRICS}")]
+    by_step = {r["step"]: r["elapsed_s"] for r in rows}
+    seconds = by_step[warmup + steps] - by_step.get(warmup, 0.0)
+    return {"steps_per_s": steps / seconds, "seconds_per_step": seconds / steps, "batch_size": cfg.batch_size,
+            "trainable_params": count_parameters(model, trainable_only=True), "timed_steps": steps}
+
+
+def time_sampling(kind: str, profile: Profile, gamma: float | None = 3.0, clips: int = 4, steps: int = 2,
+                  device: str = "cpu") -> dict:
+    """Seconds per generated clip with the profile's sampler and number of steps, projected from
+    `steps` timed sampler steps on `clips` clips after one untimed warm-up call.
+    gamma None samples unguided. Returns {"seconds_per_clip", "timed_seconds", "timed_steps"}."""
+    from .generate import generate
+
+    model = _model(kind, profile).to(device).eval()
+    if kind == "unet":
+        classifier = build_model("classifier", profile).to(device).eval()
+    else:
+        classifier = model.backbone.classifier
+    labels = torch.zeros(clips, dtype=torch.long)
+    guided = dict(classifier=classifier, labels=labels, gamma=gamma) if gamma is not None else {}
+
+    def run(k):
+        started = time.perf_counter()
+        generate(model, profile, clips, steps=k, device=device, batch=clips, **guided)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        return time.perf_counter() - started
+
+    run(1)  # warm-up
+    seconds = run(steps)
+    per_step = seconds / steps
+    return {"seconds_per_clip": per_step * profile.sample.steps / clips, "timed_seconds": seconds,
+            "timed_steps": steps}
+
+
+def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_steps: int = 5,
+             eval_clips: int = 2048, log=print) -> list[dict]:
+    """For each model kind: measured training and sampling speed on `device` and the time they
+    project for the profile's `train.steps` and for `eval_clips` guided clips (one row per kind)."""
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    rows = []
+    for kind in kinds:
+        log(f"timing {kind} on {device} ...")
+        t = time_training(kind, profile, steps=train_steps, device=device)
+        row = {"model": kind, "device": device, **t,
+               "train_hours": profile.train.steps * t["seconds_per_step"] / 3600}
+        if kind != "classifier":
+            row["sample_s_per_clip"] = time_sampling(kind, profile, gamma=3.0, device=device)["seconds_per_clip"]
+            row["sample_s_per_clip_unguided"] = time_sampling(kind, profile, gamma=None,
+                                                              device=device)["seconds_per_clip"]
+            row["eval_hours"] = eval_clips * row["sample_s_per_clip"] / 3600
+        rows.append(row)
+    return rows
+
+
+# `report` rows' model names -> the kind that samples them
+_ROW_KINDS = {"U-Net": "unet", "ScoreSubnet": "subnet", "Gradient taps": "subnet-gradtaps"}
+
+
+def comparison_hours(rows: list[dict], clips: int = 2048, gammas=(1.0, 10.0)) -> dict:
+    """Projected hours of the whole comparison `python -m scorelab report` makes, from `estimate`
+    rows of all four kinds: training (guiding and evaluation classifier, a U-Net and a ScoreSubnet
+    per data regime, one gradient-taps model) and sampling `clips` clips for every row of
+    `report.paper_rows(gammas)` (feature extraction, seconds, is left out)."""
+    from .report import REGIMES, paper_rows
+
+    by_kind = {r["model"]: r for r in rows}
+    missing = [k for k in KINDS if k not in by_kind]
+    if missing:
+        raise ValueError(f"comparison_hours needs rows for every model kind; missing {', '.join(missing)}")
+    trainings = {"classifier": 2, "unet": len(REGIMES), "subnet": len(REGIMES), "subnet-gradtaps": 1}
+    train = sum(n * by_kind[k]["train_hours"] for k, n in trainings.items())
+    sample = 0.0
+    for row in paper_rows(gammas):
+        timing = by_kind[_ROW_KINDS[row.model]]
+        sample += clips * timing["sample_s_per_clip" if row.gamma else "sample_s_per_clip_unguided"] / 3600
+    return {"train_hours": train, "sample_hours": sample, "hours": train + sample}
+
+
+def _hours(h: float) -> str:
+    if not math.isfinite(h):
+        return "–"
+    if h * 60 < 1:
+        return f"{h * 3600:.0f} s"
+    return f"{h * 60:.0f} min" if h < 1 else f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"
+
+
+def format_estimate(rows: list[dict], profile: Profile, eval_clips: int = 2048) -> str:
+    """A Markdown table of `estimate` rows."""
+    device = rows[0]["device"] if rows else "?"
+    head = (f"| model | trainable params | s per training step (batch {profile.train.batch_size}) | "
+            f"{profile.train.steps} steps | s per guided clip ({profile.sample.sampler}, {profile.sample.steps} steps) "
+            f"| {eval_clips} guided clips |")
+    lines = [f"Measured on {device}; full-run times are projections from the timed steps.", "",
+             head, "|---|---|---|---|---|---|"]
+    for r in rows:
+        clip = f"{r['sample_s_per_clip']:.2f}" if "sample_s_per_clip" in r else "–"
+        lines.append(f"| {r['model']} | {r['trainable_params'] / 1e6:.2f} M | {r['seconds_per_step']:.3f} | "
+                     f"{_hours(r['train_hours'])} | {clip} | {_hours(r.get('eval_hours', math.nan))} |")
+    if {r["model"] for r in rows} >= set(KINDS):
+        total = comparison_hours(rows, eval_clips)
+        lines += ["", f"The paper's whole comparison (`python -m scorelab report`: 2 classifiers, 3 U-Nets, "
+                      f"3 ScoreSubnets and 1 gradient-taps model trained, 18 rows of {eval_clips} clips sampled), "
+                      f"one job after another: {_hours(total['hours'])} ({_hours(total['train_hours'])} training, "
+                      f"{_hours(total['sample_hours'])} sampling)."]
+    return "\n".join(lines)

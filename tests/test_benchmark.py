@@ -1,0 +1,77 @@
+"""The benchmark: real training and sampling steps timed on random inputs, and the projections
+made from them (the arithmetic is checked with made-up speeds; measured speeds are not asserted)."""
+import json
+
+import pytest
+
+from scorelab.benchmark import KINDS, _hours, comparison_hours, estimate, format_estimate, time_training
+from scorelab.config import get_profile
+from scorelab.models import build_model, count_parameters
+
+
+def test_timing_runs_real_training_steps_of_each_kind_without_data():
+    profile = get_profile("micro")
+    for kind in KINDS:
+        t = time_training(kind, profile, steps=2, warmup=1, device="cpu")
+        assert t["steps_per_s"] > 0 and t["seconds_per_step"] * t["steps_per_s"] == pytest.approx(1.0)
+        assert t["batch_size"] == profile.train.batch_size and t["timed_steps"] == 2
+        classifier = build_model("classifier", profile) if kind.startswith("subnet") else None
+        expected = count_parameters(build_model(kind, profile, classifier), trainable_only=True)
+        assert t["trainable_params"] == expected  # the frozen classifier inside a subnet is not counted
+
+
+def test_timing_refuses_zero_steps():
+    with pytest.raises(ValueError, match="steps must be"):
+        time_training("unet", get_profile("micro"), steps=0)
+
+
+def _rows(train_hours=1.0, guided=2.0, unguided=1.0):
+    rows = [{"model": "classifier", "train_hours": train_hours}]
+    rows += [{"model": k, "train_hours": train_hours, "sample_s_per_clip": guided,
+              "sample_s_per_clip_unguided": unguided} for k in KINDS[1:]]
+    return rows
+
+
+def test_the_comparison_counts_every_training_run_and_every_report_row():
+    # 2 classifiers + 3 U-Nets + 3 ScoreSubnets + 1 gradient-taps model; 18 rows, 7 of them unguided
+    total = comparison_hours(_rows(), clips=3600)
+    assert total["train_hours"] == pytest.approx(9.0)
+    assert total["sample_hours"] == pytest.approx(7 * 1.0 + 11 * 2.0)
+    assert total["hours"] == pytest.approx(9.0 + 29.0)
+    assert comparison_hours(_rows(), clips=3600, gammas=())["sample_hours"] == pytest.approx(7 + 7 * 2.0)
+
+
+def test_the_comparison_needs_every_kind():
+    with pytest.raises(ValueError, match="missing subnet-gradtaps"):
+        comparison_hours(_rows()[:3])
+
+
+def test_durations_read_naturally():
+    assert _hours(10 / 3600) == "10 s"
+    assert _hours(0.5) == "30 min"
+    assert _hours(5.25) == "5.2 h"
+    assert _hours(72.0) == "3.0 days"
+    assert _hours(float("nan")) == "–"
+
+
+def test_estimate_and_its_table_on_the_micro_profile():
+    profile = get_profile("micro")
+    rows = estimate(profile, KINDS, device="cpu", train_steps=1, eval_clips=10, log=lambda *a: None)
+    assert [r["model"] for r in rows] == list(KINDS)
+    for r in rows:
+        assert r["train_hours"] == pytest.approx(profile.train.steps * r["seconds_per_step"] / 3600)
+        if r["model"] != "classifier":
+            assert r["sample_s_per_clip"] > 0 and r["sample_s_per_clip_unguided"] > 0
+            assert r["eval_hours"] == pytest.approx(10 * r["sample_s_per_clip"] / 3600)
+    table = format_estimate(rows, profile, eval_clips=10)
+    assert "| subnet-gradtaps |" in table and "whole comparison" in table and "Measured on cpu" in table
+
+
+def test_benchmark_command_prints_json(capsys):
+    from scorelab.__main__ import main
+
+    assert main(["benchmark", "--profile", "micro", "--models", "unet", "--steps", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["profile"] == "micro" and [r["model"] for r in out["rows"]] == ["unet"]
+    assert main(["benchmark", "--profile", "micro", "--models", "vae"]) == 2
+    assert "unknown model(s) vae" in capsys.readouterr().err
