@@ -288,16 +288,23 @@ def noise_clips(n: int, seconds: float = 1.0, rms: float = 0.05, seed: int = 0) 
 
 
 def sanity_table(extractor, reference: str = "fsdd", root: str | None = None,
-                 ref: FeatureSet | None = None) -> dict[str, dict]:
+                 ref: FeatureSet | None = None, test: Clips | None = None,
+                 test_set: FeatureSet | None = None) -> dict[str, dict]:
     """Metrics of sets whose answer is known, against the reference's training split (or `ref`,
     its features computed already): the reference itself (FID 0), its test split (real speech,
     FID near 0 up to sampling noise), the test split after the log-Mel and Griffin-Lim round trip
-    (small) and white noise (large). Rows: name -> scores."""
+    (small) and white noise (large). `test` (the test split's clips) and `test_set` (their
+    features) may be passed when computed already. Rows: name -> scores."""
     ref = ref or reference_features(extractor, reference, root)
-    test = reference_clips(reference, extractor.label_names, root, split="test")
+    test = test or reference_clips(reference, extractor.label_names, root, split="test")
+    if test_set is None:
+        test_set = features_of(extractor, test.waves, test.labels)
+    elif len(test_set.probs) != len(test.waves):
+        raise ValueError(f"test_set holds {len(test_set.probs)} clips but test {len(test.waves)}; "
+                         "pass the features of those same clips")
     return {
         "training split (the reference itself)": scores(ref, ref),
-        "test split": scores(features_of(extractor, test.waves, test.labels), ref),
+        "test split": scores(test_set, ref),
         "test split, log-Mel + Griffin-Lim round trip": scores(features_of(extractor, griffin_lim_copies(test.waves),
                                                                            test.labels), ref),
         "white noise": scores(features_of(extractor, noise_clips(len(test.waves))), ref),

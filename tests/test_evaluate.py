@@ -13,7 +13,8 @@ import torch
 
 from scorelab.audio import write_audio
 from scorelab.evaluate import (SC09Extractor, ScorelabExtractor, default_eval_classifier, evaluate_folder,
-                               format_table, noise_clips, read_clips)
+                               features_of, format_rows, format_table, noise_clips, read_clips, reference_features,
+                               sanity_table)
 from scorelab.nets.resnext import SC09ResNeXt
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,24 @@ def test_real_speech_scores_far_better_than_noise_against_real_speech(folders):
     assert good["am"] < bad["am"]
     assert "FID vs" in format_table(good) and "accuracy (20 labelled clips)" in format_table(good)
     assert "fid" not in evaluate_folder(real, extractor, reference=None)
+
+
+def test_the_sanity_table_orders_real_speech_resynthesis_and_noise(folders):
+    real, ref, noise = folders
+    extractor = ScorelabExtractor(default_eval_classifier())
+    reference = reference_features(extractor, str(ref))
+    test = read_clips(real, extractor.label_names)
+    test_set = features_of(extractor, test.waves, test.labels)
+    rows = sanity_table(extractor, ref=reference, test=test, test_set=test_set)
+    fid = {name: r["fid"] for name, r in rows.items()}
+    assert fid["training split (the reference itself)"] == pytest.approx(0.0, abs=1e-6)
+    assert fid["test split"] * 5 < fid["white noise"]
+    assert fid["test split, log-Mel + Griffin-Lim round trip"] * 5 < fid["white noise"]
+    # the features passed in are the ones scored: the same row as when they are computed inside
+    assert rows["test split"] == sanity_table(extractor, ref=reference, test=test)["test split"]
+    with pytest.raises(ValueError, match="holds 3 clips but test 20"):
+        sanity_table(extractor, ref=reference, test=test, test_set=test_set.subset(torch.arange(3)))
+    assert "| white noise |" in format_rows(rows)
 
 
 def test_without_scoreq_the_reason_is_reported_and_the_metrics_are_still_computed(folders, monkeypatch):
