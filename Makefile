@@ -31,7 +31,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c constraints.txt -e ".[book]"
+	$(PIP) install -q -c constraints.txt -e ".[book,pretrained]"
 	touch $@
 
 data: venv fsdd $(SCORELAB_SYNTH)/synth_config.json

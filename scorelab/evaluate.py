@@ -174,7 +174,7 @@ def evaluate_folder(folder: str | os.PathLike, extractor, reference: str | None 
     if with_scoreq:
         try:
             out.update(scoreq_scores(folder))
-        except RuntimeError as exc:
+        except (RuntimeError, ValueError) as exc:
             out["scoreq_error"] = str(exc)
     return out
 
@@ -244,29 +244,60 @@ def scores(clips: FeatureSet, ref: FeatureSet | None = None) -> dict:
 
 
 def scoreq_scores(folder: str | os.PathLike, reference_folder: str | os.PathLike | None = None) -> dict:
-    """Mean ScoreQ no-reference MOS (higher is better) of the clips in folder and, with a reference
-    folder of clean speech, the mean ScoreQ distance (lower is better). ScoreQ is an optional extra
-    (`pip install scorelab[pretrained]`) that downloads its weights on first use; without the
-    package or offline this raises RuntimeError saying so."""
+    """Mean ScoreQ no-reference MOS (higher is better) of the clips in folder and, with a folder
+    of clean references holding a clip of the same name for each, the mean ScoreQ distance (lower
+    is better). ScoreQ is an optional extra (`pip install 'scorelab[pretrained]'`) that downloads
+    its weights (ONNX, into ~/.cache/scoreq) on first use, already when it is imported; without
+    the package, without those weights and no network, or with a broken download, this raises
+    RuntimeError saying which and what to do."""
+    files = sorted(Path(folder).glob("*.wav"))
+    if not files:
+        raise ValueError(f"{folder}: no .wav clips to score with ScoreQ")
+    refs = None
+    if reference_folder is not None:
+        refs = [Path(reference_folder) / f.name for f in files]
+        missing = [r.name for r in refs if not r.is_file()]
+        if missing:
+            raise ValueError(f"ScoreQ's distance compares each clip with its own clean reference, but "
+                             f"{reference_folder} lacks {len(missing)} of them ({', '.join(missing[:3])} ...); "
+                             "give the reference folder a clip of the same name for every clip")
+    weights = "ScoreQ fetches its weights from zenodo.org on first use (even on `import scoreq`) into " \
+              "~/.cache/scoreq; run it once with a network connection, or copy that folder from a machine " \
+              "that has it; the other metrics do not need it"
     try:
         import scoreq
-    except ImportError:
-        raise RuntimeError("ScoreQ is not installed: pip install 'scorelab[pretrained]' (or pip install scoreq); "
-                           "the other metrics do not need it") from None
-    files = sorted(Path(folder).glob("*.wav"))
+    except ImportError as exc:
+        raise RuntimeError(f"ScoreQ is not installed or lacks a dependency ({exc}): pip install "
+                           "'scorelab[pretrained]' (or pip install scoreq); the other metrics do not need it") from None
+    except OSError as exc:  # scoreq 1.0 builds a default model when imported, downloading its weights
+        raise RuntimeError(f"ScoreQ could not fetch its weights ({exc}). {weights}") from exc
+    except Exception as exc:  # onnxruntime refusing a truncated or corrupt file in the cache
+        raise RuntimeError(f"ScoreQ could not load its weights ({type(exc).__name__}: {exc}); delete "
+                           "~/.cache/scoreq and let it fetch them again") from exc
+
+    def model(mode):
+        m = scoreq.Scoreq(data_domain="natural", mode=mode)
+        # ScoreQ reads clips with torchaudio.load, which from torchaudio 2.9 on needs torchcodec and
+        # FFmpeg; it gets scorelab's reader instead (the same mono 16 kHz waveform, shape (1, N))
+        m.load_processing = lambda path, target_sr=16000: read_16k([path])[0][None]
+        return m
+
     try:
-        nr = scoreq.Scoreq(data_domain="natural", mode="nr")
+        nr = model("nr")
         mos = [float(nr.predict(test_path=str(f), ref_path=None)) for f in files]
         out = {"scoreq_mos": sum(mos) / len(mos)}
-        if reference_folder is not None:
-            refs = sorted(Path(reference_folder).glob("*.wav"))
-            ref_model = scoreq.Scoreq(data_domain="natural", mode="ref")
+        if refs is not None:
+            ref_model = model("ref")
             dist = [float(ref_model.predict(test_path=str(f), ref_path=str(r))) for f, r in zip(files, refs)]
             out["scoreq_distance"] = sum(dist) / len(dist)
         return out
-    except OSError as exc:  # no network for the first download of its weights, among others
-        raise RuntimeError(f"ScoreQ could not load its weights ({exc}); it downloads them on first use, "
-                           "so run it once with a network connection") from exc
+    except OSError as exc:
+        raise RuntimeError(f"ScoreQ could not fetch its weights ({exc}). {weights}") from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith("onnxruntime"):
+            raise RuntimeError(f"ScoreQ could not load its weights ({type(exc).__name__}: {exc}); delete "
+                               "~/.cache/scoreq and let it fetch them again") from exc
+        raise
 
 
 def griffin_lim_copies(waves: list[torch.Tensor], cfg=None) -> list[torch.Tensor]:

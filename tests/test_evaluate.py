@@ -14,7 +14,7 @@ import torch
 from scorelab.audio import write_audio
 from scorelab.evaluate import (SC09Extractor, ScorelabExtractor, default_eval_classifier, evaluate_folder,
                                features_of, format_rows, format_table, noise_clips, read_clips, reference_features,
-                               sanity_table)
+                               sanity_table, scoreq_scores)
 from scorelab.nets.resnext import SC09ResNeXt
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +78,71 @@ def test_without_scoreq_the_reason_is_reported_and_the_metrics_are_still_compute
     result = evaluate_folder(folders[0], ScorelabExtractor(default_eval_classifier()), reference=None,
                              with_scoreq=True)
     assert "not installed" in result["scoreq_error"] and "is" in result and "accuracy" in result
+
+
+def _fresh_scoreq(monkeypatch, home):
+    """The installed `scoreq` package, imported anew with ~ at `home` (it builds a model, and so
+    looks for or downloads its weights, when imported); skips where it is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("scoreq") is None:
+        pytest.skip("the optional scoreq package is not installed (pip install 'scorelab[pretrained]'); "
+                    "`make` installs it")
+    monkeypatch.setenv("HOME", str(home))
+    for name in [m for m in sys.modules if m == "scoreq" or m.startswith("scoreq.")]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+def _offline(monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    def refuse(url, *a, **k):
+        raise urllib.error.URLError(f"no network in this test ({url})")
+
+    monkeypatch.setattr(urllib.request, "urlretrieve", refuse)
+
+
+def _constant_clips(folder, amplitudes):
+    folder.mkdir()
+    for i, a in enumerate(amplitudes):
+        write_audio(folder / f"clip_{i}.wav", torch.full((16000,), float(a)), 16000)
+
+
+def test_scoreq_offline_says_where_its_weights_come_from(tmp_path, monkeypatch):
+    _fresh_scoreq(monkeypatch, tmp_path / "home")
+    _offline(monkeypatch)
+    _constant_clips(tmp_path / "clips", [0.1])
+    with pytest.raises(RuntimeError, match="could not fetch its weights.*zenodo.org.*other metrics do not need"):
+        scoreq_scores(tmp_path / "clips")
+
+
+def test_scoreq_runs_end_to_end_with_stub_weights(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    cache = home / ".cache" / "scoreq" / "onnx-models"
+    cache.mkdir(parents=True)
+    for name in ("adapt_nr_telephone.onnx", "fixed_nmr_telephone.onnx"):  # its no-reference and reference models
+        shutil.copy(ROOT / "tests" / "data" / "scoreq_stub.onnx", cache / name)
+    _fresh_scoreq(monkeypatch, home)
+    _offline(monkeypatch)  # everything it needs is in the cache
+    clips, refs = tmp_path / "clips", tmp_path / "refs"
+    _constant_clips(clips, [0.1, -0.3])  # 16000 samples, a multiple of ScoreQ's padding (320)
+    _constant_clips(refs, [0.2, 0.3])
+    # the stub scores 10 x mean |x|: clips 1.0 and 3.0; the distances |1 - 2| and |3 - 3|
+    out = scoreq_scores(clips, refs)
+    assert out["scoreq_mos"] == pytest.approx(2.0, abs=1e-3)
+    assert out["scoreq_distance"] == pytest.approx(0.5, abs=1e-3)
+    with pytest.raises(ValueError, match="lacks 1 of them \\(clip_1.wav"):
+        (refs / "clip_1.wav").unlink()
+        scoreq_scores(clips, refs)
+    result = evaluate_folder(clips, ScorelabExtractor(default_eval_classifier()), reference=None, with_scoreq=True)
+    assert result["scoreq_mos"] == pytest.approx(2.0, abs=1e-3) and "is" in result
+    assert "ScoreQ MOS (no reference)" in format_table(result)
+    # a broken download in the cache is named, with the way out
+    (cache / "adapt_nr_telephone.onnx").write_bytes(b"not a model")
+    _fresh_scoreq(monkeypatch, home)
+    with pytest.raises(RuntimeError, match="delete ~/.cache/scoreq"):
+        scoreq_scores(clips)
 
 
 def test_the_sc09_resnext_needs_its_checkpoint_and_then_gives_1024_d_features(folders, tmp_path, monkeypatch):
