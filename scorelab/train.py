@@ -122,6 +122,18 @@ def _truncate_log(path: Path, step: int) -> None:
         path.write_text("".join(r + "\n" for r in rows))
 
 
+def should_compile(model: nn.Module, requested: bool | None, cuda: bool) -> bool:
+    """Whether to torch.compile `model`: as requested, by default on CUDA only, and never a model
+    with a part marked `compilable = False` (ScoreSubnet differentiates inside its forward pass);
+    asking for it there is an error that says so."""
+    compilable = all(getattr(m, "compilable", True) for m in model.modules())
+    if requested and not compilable:
+        names = sorted({type(m).__name__ for m in model.modules() if not getattr(m, "compilable", True)})
+        raise ValueError(f"{', '.join(names)} cannot be compiled: torch.compile does not trace the "
+                         "torch.autograd.grad in its forward pass (gradient taps); train it with --no-compile")
+    return compilable and (requested if requested is not None else cuda)
+
+
 def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig,
           run_dir: str | os.PathLike, config: dict, device: str | None = None,
           progress: bool = True, time_limit_s: float | None = None) -> nn.Module:
@@ -139,7 +151,7 @@ def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, c
     dev = dist_info.device
     cuda = dev.type == "cuda"
     use_amp = cfg.amp if cfg.amp is not None else cuda
-    use_compile = cfg.compile if cfg.compile is not None else cuda
+    use_compile = should_compile(model, cfg.compile, cuda)
     if cfg.batch_size % dist_info.world:
         raise ValueError(f"batch_size {cfg.batch_size} does not split over {dist_info.world} processes")
     local_batch = cfg.batch_size // dist_info.world

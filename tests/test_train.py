@@ -1,5 +1,6 @@
 """The training loop: exact resume after a real kill, the NaN guard, configuration checks,
 frozen parameters, logs, and DDP on two CPU processes matching one process."""
+import dataclasses
 import os
 import signal
 import subprocess
@@ -141,6 +142,23 @@ def test_frozen_parameters_get_no_optimiser_state_and_do_not_change(tmp_path):
     assert torch.equal(model.frozen.weight.view(torch.int32), bits)
     assert torch.equal(ema.frozen.weight.view(torch.int32), bits)
     assert not torch.equal(ema.head.weight, model.head.weight)  # the EMA lags the weights
+
+
+def test_subnets_are_never_compiled_and_asking_for_it_says_why(tmp_path):
+    from scorelab.models import build_model
+    from scorelab.train import should_compile
+
+    profile = get_profile("micro")
+    unet, subnet = build_unet(profile), build_model("subnet", profile)
+    assert should_compile(unet, None, cuda=True) and not should_compile(unet, None, cuda=False)
+    assert should_compile(unet, True, cuda=False) and not should_compile(unet, False, cuda=True)
+    assert not should_compile(subnet, None, cuda=True)  # the default on a GPU leaves it uncompiled
+    assert not should_compile(build_model("subnet-gradtaps", profile), None, cuda=True)
+    assert should_compile(build_model("classifier", profile), None, cuda=True)
+    with pytest.raises(ValueError, match="ScoreSubnet cannot be compiled.*--no-compile"):
+        train(subnet, _regression, *DATA, dataclasses.replace(CFG, compile=True), tmp_path, {}, device="cpu",
+              progress=False)
+    assert not (tmp_path / "checkpoint.pt").exists()
 
 
 def test_ddp_on_two_cpu_processes_matches_one_process(speech_commands_root, tmp_path, data_home):

@@ -46,6 +46,9 @@ def classifier_taps(classifier, x: torch.Tensor, sigma: torch.Tensor, gradients:
 
 class ScoreSubnet(nn.Module):
     takes_raw_input = True  # ScoreModel passes x unscaled: the classifier scales its own input
+    # torch.compile (torch 2.9) cannot trace the torch.autograd.grad of the gradient taps inside
+    # forward ("One of the differentiated Tensors appears to not have been used in the graph")
+    compilable = False
 
     def __init__(self, classifier: nn.Module, cfg):
         super().__init__()
