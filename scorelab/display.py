@@ -217,6 +217,10 @@ def plot_curves(curves: dict[str, tuple], xlabel: str = "", ylabel: str = "", lo
         ax.axhline(reference, ls="--", lw=1, c="gray", label=reference_label or None)
     if logx:
         ax.set_xscale("log")
+        xs = sorted({float(x) for xs, _ in curves.values() for x in xs})
+        if len(xs) <= 12:  # few points: label them as plain numbers, not powers of ten
+            ax.set_xticks(xs, [f"{x:g}" for x in xs])
+            ax.xaxis.set_minor_locator(plt.NullLocator())
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.set_xlabel(xlabel)

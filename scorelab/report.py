@@ -264,10 +264,10 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
 
 
 def format_report(report: dict) -> str:
-    """The report's tables as Markdown."""
+    """The report's tables as Markdown (bold titles, no headings, so it can sit inside a page)."""
     from .compute import format_table
 
-    lines = [f"# scorelab report: profile {report['profile']}, data {report['data']}", "",
+    lines = [f"**scorelab report: profile {report['profile']}, data {report['data']}**", "",
              f"{report['clips_per_row']} clips per row ({report['sampler']}, {report['steps']} steps, seed "
              f"{report['seed']}); metrics from the judge {Path(report['judge']).name} against "
              f"{report['reference_clips']} training clips. FID depends on the number of clips: compare rows, "
@@ -279,7 +279,7 @@ def format_report(report: dict) -> str:
         lines.append(f"| {r['row']['regime']} | {r['name']} | {r['fid']:.2f} | {r['is']:.2f} | {r['mis']:.1f} | "
                      f"{r['am']:.3f} | {acc} | {r['trainable_params'] / 1e6:.2f} M | {r['gmacs_per_clip']:.0f} | "
                      f"{r['sampling_s_per_audio_s']:.2f} |")
-    lines += ["", "## Compute per score evaluation (this profile) and the paper's", "",
+    lines += ["", "**Compute per score evaluation (this profile) and the paper's**", "",
               format_table(report["compute"], report["paper_compute"])]
     return "\n".join(lines) + "\n"
 
@@ -319,7 +319,7 @@ def plot_fid_vs_compute(report: dict):
     from .display import plot_curves
 
     points = {r["name"]: ([r["gmacs_per_clip"]], [r["fid"]]) for r in _main_rows(report, "full")}
-    return plot_curves(points, xlabel="GMACs per generated clip", ylabel="FID (lower is better)", logx=True)
+    return plot_curves(points, xlabel="GMACs per generated clip", ylabel="FID (lower is better)")
 
 
 def write_figures(report: dict, folder: Path) -> dict[str, Path]:

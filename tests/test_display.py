@@ -53,6 +53,7 @@ def test_curves_confusion_and_maps():
     ax = fig.axes[0]
     assert len(ax.lines) == 3 and ax.get_xscale() == "log"
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.9, 0.5, 0.1])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1", "1", "2", "10"]  # the points, plainly
     matrix = torch.tensor([[3, 1], [0, 4]])
     fig = plot_confusion(matrix, ["zero", "one"])
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["1", "3", "4"]  # zero cells stay blank

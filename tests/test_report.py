@@ -39,6 +39,7 @@ def test_a_report_from_shipped_checkpoints_and_its_resumption(tmp_path, monkeypa
     assert all(r["fid"] > 0 and r["sampling_s_per_audio_s"] > 0 for r in report["rows"])
     md = (tmp_path / "report.md").read_text()
     assert "| 1 label | ScoreSubnet (γ = 3) |" in md and "paper: GMACs" in md
+    assert not [line for line in md.splitlines() if line.startswith("#")]  # no headings: it sits inside a page
     assert json.loads((tmp_path / "report.json").read_text())["rows"][1]["fid"] == subnet["fid"]
     assert {p.name for p in (tmp_path / "figures").iterdir()} >= {"fid_by_regime.png", "fid_vs_compute.png"}
 
