@@ -77,7 +77,7 @@ def cmd_train(args) -> int:
     from .train import steps_per_second
 
     train_score_model(args.model, _profile_for(args), args.out, device=args.device, progress=not args.quiet,
-                      classifier_run=args.classifier, time_limit_s=args.time_limit)
+                      classifier_run=args.classifier, time_limit_s=args.time_limit, init=args.init)
     print(f"{steps_per_second(args.out):.2f} steps/s in the last session; checkpoint "
           f"{args.out}/checkpoint.pt, loss curve {args.out}/loss.png")
     return 0
@@ -256,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     train_p.add_argument("--seed", type=int)
     train_p.add_argument("--time-limit", type=float, metavar="SECONDS",
                          help="stop after this many seconds of training, saving a checkpoint; rerun to continue")
+    train_p.add_argument("--init", metavar="FILE",
+                         help="start from the weights of an exported model (or run) of the same kind and size, e.g. a "
+                              "shipped checkpoint; optimiser and warm-up start afresh")
     train_p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     train_p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                          help="bf16 autocast (default: on for CUDA, off on the CPU)")

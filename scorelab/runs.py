@@ -24,15 +24,50 @@ def training_data(profile: Profile, split: str = "train", progress: bool = False
     return normalize(log_mels, profile.mel)[:, None], labels, ds
 
 
+_SECTION = {"unet": "unet", "classifier": "classifier", "evalclassifier": "classifier", "subnet": "subnet",
+            "subnet-gradtaps": "subnet"}  # the part of a profile that sizes each kind of model
+
+
+def start_from(model, kind: str, profile: Profile, init: str | os.PathLike,
+               classifier_run: str | os.PathLike | None = None) -> None:
+    """Copy into `model` (a new `kind` for `profile`) the EMA weights of an exported file or run
+    folder `init` of the same kind and size: fine-tuning, or going on with a shipped model whose
+    optimiser state was not kept. A subnet must start from one trained on the same classifier."""
+    from .models import weights_fingerprint
+
+    source, source_profile, source_kind = load_trained(
+        init, classifier=classifier_run if kind.startswith("subnet") else None)
+    if source_kind != kind:
+        raise ValueError(f"{init} holds a {source_kind}; --init needs a {kind} to start a {kind} from")
+    theirs, ours = config_to_dict(source_profile), config_to_dict(profile)
+    section = _SECTION[kind]
+    diffs = [f"{part}.{k}: {theirs[part][k]} there, {ours[part].get(k)} here"
+             for part in (section, "mel") for k in theirs[part] if theirs[part][k] != ours[part].get(k)]
+    if section == "classifier" and theirs["data"]["labels"] != ours["data"]["labels"]:  # one output per label
+        diffs.append(f"data.labels: {theirs['data']['labels']} there, {ours['data']['labels']} here")
+    if diffs:
+        raise ValueError(f"{init} is a {kind} of another size or input ({'; '.join(diffs)}); start from a model "
+                         f"of this profile, or train with --profile {source_profile.name}")
+    if kind.startswith("subnet"):
+        mine = weights_fingerprint(model.backbone.classifier.state_dict())
+        if weights_fingerprint(source.backbone.classifier.state_dict()) != mine:
+            from .models import ClassifierMismatch
+
+            raise ClassifierMismatch(f"{init} was trained on another classifier than {classifier_run}; a subnet "
+                                     "can only go on from a subnet of the same frozen classifier")
+    model.load_state_dict(source.state_dict())
+
+
 def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, device: str | None = None,
                       progress: bool = True, log=print, classifier_run: str | os.PathLike | None = None,
-                      time_limit_s: float | None = None):
+                      time_limit_s: float | None = None, init: str | os.PathLike | None = None):
     """Train (or resume) a model of `kind` on the profile's data into run folder `out` and return
     its EMA model. Score models ("unet", "subnet", "subnet-gradtaps") use `dsm_loss`; "classifier"
     the noisy cross-entropy over all noise levels; "evalclassifier" the cross-entropy on clean
     clips (sigma_min) with seed + 1, so it never shares weights with the guiding classifier.
     Subnets are built on the frozen classifier of `classifier_run`. `time_limit_s` stops (and
-    saves) early; calling again continues."""
+    saves) early; calling again continues. `init` (an exported file or run of the same kind and
+    size) gives the starting weights of a new run; optimiser, warm-up and EMA start afresh."""
     import dataclasses
 
     if kind == "evalclassifier":
@@ -53,6 +88,9 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
         labels = torch.tensor([clf_profile.data.labels.index(profile.data.labels[i]) for i in labels.tolist()])
         config["classifier"] = {"run": str(classifier_run), "profile": config_to_dict(clf_profile)}
     model = build_model(kind, profile, classifier)
+    if init is not None:
+        start_from(model, kind, profile, init, classifier_run)
+        config["init"] = str(init)
     log(f"training {kind} ({count_parameters(model, trainable_only=True) / 1e6:.2f} M trainable parameters) "
         f"on {len(ds)} {ds.source} clips for {profile.train.steps} steps -> {out}")
     sde = make_sde(profile.sde)
