@@ -55,7 +55,8 @@ test-fast: setup
 book: setup
 	$(VENV)/bin/jupyter-book build . --all -W --keep-going
 	@grep -q "<audio controls" _build/html/book/01_speech_as_log_mel.html && \
-	  echo "website: _build/html/index.html (audio players present)"
+	  grep -q "<table" _build/html/book/10_reproducing_the_paper.html && \
+	  echo "website: _build/html/index.html (audio players and rendered tables present)"
 
 # Read and run the chapters interactively, with the data set-up `make` made.
 lab: setup
