@@ -243,6 +243,11 @@ def scores(clips: FeatureSet, ref: FeatureSet | None = None) -> dict:
     return out
 
 
+def _corrupt_scoreq_weights(exc: Exception) -> RuntimeError:
+    return RuntimeError(f"ScoreQ could not load its weights ({type(exc).__name__}: {exc}); delete "
+                        "~/.cache/scoreq and let it fetch them again")
+
+
 def scoreq_scores(folder: str | os.PathLike, reference_folder: str | os.PathLike | None = None) -> dict:
     """Mean ScoreQ no-reference MOS (higher is better) of the clips in folder and, with a folder
     of clean references holding a clip of the same name for each, the mean ScoreQ distance (lower
@@ -272,8 +277,7 @@ def scoreq_scores(folder: str | os.PathLike, reference_folder: str | os.PathLike
     except OSError as exc:  # scoreq 1.0 builds a default model when imported, downloading its weights
         raise RuntimeError(f"ScoreQ could not fetch its weights ({exc}). {weights}") from exc
     except Exception as exc:  # onnxruntime refusing a truncated or corrupt file in the cache
-        raise RuntimeError(f"ScoreQ could not load its weights ({type(exc).__name__}: {exc}); delete "
-                           "~/.cache/scoreq and let it fetch them again") from exc
+        raise _corrupt_scoreq_weights(exc) from exc
 
     def model(mode):
         m = scoreq.Scoreq(data_domain="natural", mode=mode)
@@ -295,8 +299,7 @@ def scoreq_scores(folder: str | os.PathLike, reference_folder: str | os.PathLike
         raise RuntimeError(f"ScoreQ could not fetch its weights ({exc}). {weights}") from exc
     except Exception as exc:
         if type(exc).__module__.startswith("onnxruntime"):
-            raise RuntimeError(f"ScoreQ could not load its weights ({type(exc).__name__}: {exc}); delete "
-                               "~/.cache/scoreq and let it fetch them again") from exc
+            raise _corrupt_scoreq_weights(exc) from exc
         raise
 
 
