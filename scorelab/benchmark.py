@@ -17,7 +17,6 @@ import time
 import torch
 
 from .config import Profile, config_to_dict
-from .losses import classifier_objective, dsm_objective
 from .models import build_model, count_parameters
 from .sde import make_sde
 
@@ -42,9 +41,9 @@ def time_training(kind: str, profile: Profile, steps: int = 5, warmup: int = 2, 
     """Training speed of `kind` at the profile's batch size: {"steps_per_s", "seconds_per_step",
     "batch_size", "trainable_params", "timed_steps"}. The first `warmup` steps are not timed."""
     import dataclasses
-    import json
 
-    from .train import METRICS, train
+    from .runs import objective_for
+    from .train import METRICS, read_metrics, train
 
     if steps < 1 or warmup < 0:
         raise ValueError(f"steps must be >= 1 and warmup >= 0, got steps={steps}, warmup={warmup}")
@@ -53,11 +52,11 @@ def time_training(kind: str, profile: Profile, steps: int = 5, warmup: int = 2, 
     model = _model(kind, profile)
     x, y = _inputs(profile, max(cfg.batch_size, 8))
     sde = make_sde(profile.sde)
-    objective = classifier_objective(sde) if kind == "classifier" else dsm_objective(sde)
+    objective = objective_for(kind, sde)
     with tempfile.TemporaryDirectory(prefix="scorelab-benchmark-") as run_dir:
         train(model, objective, x, y, cfg, run_dir, {"model": kind, "profile": config_to_dict(profile)},
               device=device, progress=False)
-        rows = [json.loads(line) for line in open(f"{run_dir}/{METRICS}")]
+        rows = read_metrics(f"{run_dir}/{METRICS}")
     by_step = {r["step"]: r["elapsed_s"] for r in rows}
     seconds = by_step[warmup + steps] - by_step.get(warmup, 0.0)
     return {"steps_per_s": steps / seconds, "seconds_per_step": seconds / steps, "batch_size": cfg.batch_size,

@@ -24,6 +24,16 @@ def training_data(profile: Profile, split: str = "train", progress: bool = False
     return normalize(log_mels, profile.mel)[:, None], labels, ds
 
 
+def objective_for(kind: str, sde):
+    """What a model of `kind` trains on: the noisy cross-entropy over all noise levels (classifier),
+    the clean cross-entropy (evalclassifier), or denoising score matching (score models)."""
+    if kind == "classifier":
+        return classifier_objective(sde)
+    if kind == "evalclassifier":
+        return classifier_objective(sde, max_t=0.0)
+    return dsm_objective(sde)
+
+
 _SECTION = {"unet": "unet", "classifier": "classifier", "evalclassifier": "classifier", "subnet": "subnet",
             "subnet-gradtaps": "subnet"}  # the part of a profile that sizes each kind of model
 
@@ -93,13 +103,7 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
         config["init"] = str(init)
     log(f"training {kind} ({count_parameters(model, trainable_only=True) / 1e6:.2f} M trainable parameters) "
         f"on {len(ds)} {ds.source} clips for {profile.train.steps} steps -> {out}")
-    sde = make_sde(profile.sde)
-    if kind == "classifier":
-        objective = classifier_objective(sde)
-    elif kind == "evalclassifier":
-        objective = classifier_objective(sde, max_t=0.0)
-    else:
-        objective = dsm_objective(sde)
+    objective = objective_for(kind, make_sde(profile.sde))
     started = time.perf_counter()
     ema = train(model, objective, x, labels, profile.train, out, config, device=device, progress=progress,
                 time_limit_s=time_limit_s)
