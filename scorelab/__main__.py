@@ -208,7 +208,10 @@ def cmd_benchmark(args) -> int:
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise ValueError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
+    if args.steps < 1 or args.sample_batch < 1:
+        raise ValueError(f"--steps and --sample-batch must be at least 1, got {args.steps} and {args.sample_batch}")
     rows = estimate(profile, kinds, device=args.device, train_steps=args.steps, eval_clips=args.clips,
+                    sample_batch=args.sample_batch,
                     log=(lambda *a: None) if args.json else print)
     if args.json:
         print(json.dumps({"profile": args.profile, "train_steps": profile.train.steps, "rows": rows}, indent=1))
@@ -340,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench_p.add_argument("--steps", type=int, default=5, help="timed training steps per model (after 2 warm-up)")
     bench_p.add_argument("--batch-size", type=int, help="training batch (default: the profile's)")
     bench_p.add_argument("--clips", type=int, default=2048, help="guided clips of an evaluation set")
+    bench_p.add_argument("--sample-batch", type=int, default=16,
+                         help="clips sampled together when timing sampling (default 16, as report samples)")
     bench_p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     bench_p.add_argument("--json", action="store_true", help="machine-readable output")
     bench_p.set_defaults(func=cmd_benchmark)

@@ -56,14 +56,16 @@ def test_durations_read_naturally():
 
 def test_estimate_and_its_table_on_the_micro_profile():
     profile = get_profile("micro")
-    rows = estimate(profile, KINDS, device="cpu", train_steps=1, eval_clips=10, log=lambda *a: None)
+    rows = estimate(profile, KINDS, device="cpu", train_steps=1, eval_clips=10, sample_batch=3, log=lambda *a: None)
     assert [r["model"] for r in rows] == list(KINDS)
     for r in rows:
         assert r["train_hours"] == pytest.approx(profile.train.steps * r["seconds_per_step"] / 3600)
         if r["model"] != "classifier":
             assert r["sample_s_per_clip"] > 0 and r["sample_s_per_clip_unguided"] > 0
             assert r["eval_hours"] == pytest.approx(10 * r["sample_s_per_clip"] / 3600)
+            assert r["sample_batch"] == 3
     table = format_estimate(rows, profile, eval_clips=10)
+    assert "steps, batch 3) |" in table
     assert "| subnet-gradtaps |" in table and "whole comparison" in table and "Measured on cpu" in table
 
 
@@ -75,3 +77,10 @@ def test_benchmark_command_prints_json(capsys):
     assert out["profile"] == "micro" and [r["model"] for r in out["rows"]] == ["unet"]
     assert main(["benchmark", "--profile", "micro", "--models", "vae"]) == 2
     assert "unknown model(s) vae" in capsys.readouterr().err
+
+
+def test_benchmark_command_refuses_an_empty_sample_batch(capsys):
+    from scorelab.__main__ import main
+
+    assert main(["benchmark", "--profile", "micro", "--models", "unet", "--sample-batch", "0"]) == 2
+    assert "--sample-batch must be at least 1" in capsys.readouterr().err
