@@ -109,6 +109,26 @@ class Models:
         return self._cache[kind, regime]
 
 
+def file_digest(path: Path) -> str:
+    """The first 16 hex digits of the file's SHA-256: which exact model file made a row."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def made_with(row: Row, models: Models) -> dict:
+    """The model files a row depends on, {role: "name:digest"}: the score model, the classifier
+    that guides a U-Net, and the judge. A stored row whose files differ is stale."""
+    paths = {"model": models.path(row.kind, row.regime), "judge": models.path("evalclassifier")}
+    if row.kind == "unet" and row.gamma:
+        paths["classifier"] = models.path("classifier")
+    return {role: f"{p.name}:{file_digest(p)}" for role, p in paths.items()}
+
+
 def _write_json(path: Path, data) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
@@ -230,12 +250,18 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
     started = time.perf_counter()
     for row in rows:
         metrics_file = out / "metrics" / f"{row.key}.json"
+        files = made_with(row, models)
         if metrics_file.is_file():
-            results.append(json.loads(metrics_file.read_text()))
-            continue
+            stored = json.loads(metrics_file.read_text())
+            if stored.get("made_with") == files:
+                results.append(stored)
+                continue
+            log(f"{row.regime:>8} | {row.name}: stored row was made with other model files "
+                f"({stored.get('made_with', 'not recorded')}, now {files}); computing it again")
+            (out / "samples" / row.key / "done.json").unlink(missing_ok=True)
         timing = sample_row(row, models, profile, n, out / "samples" / row.key, seed, steps, log)
         clips = read_clips(out / "samples" / row.key, extractor.label_names)
-        result = {"row": asdict(row), "name": row.name, "key": row.key}
+        result = {"row": asdict(row), "name": row.name, "key": row.key, "made_with": files}
         result.update(scores(features_of(extractor, clips.waves, clips.labels), reference()))
         result["reference_clips"] = len(reference())
         model = models.load(row.kind, row.regime)

@@ -69,3 +69,36 @@ def test_a_missing_model_is_trained_and_exported(tmp_path):
     _, profile, kind = load_trained(path)
     assert kind == "unet" and profile.data.labels == ("zero",)
     assert models.path("unet", "1 label") == path  # found the second time, not trained again
+
+
+def test_a_stored_row_is_computed_again_when_its_model_file_changed(tmp_path):
+    import shutil
+
+    import torch
+    from conftest import fsdd_root_or_none
+
+    if fsdd_root_or_none() is None:
+        pytest.skip("no FSDD recordings: set SCORELAB_FSDD or run `python -m scorelab data fsdd --download`")
+    checkpoints = tmp_path / "checkpoints"
+    checkpoints.mkdir()
+    for name in ("unet-tiny-fsdd.pt", "evalclassifier-tiny-fsdd.pt"):
+        shutil.copy2(CHECKPOINTS / name, checkpoints / name)
+    rows, out, said = [Row("full", "U-Net", 0.0)], tmp_path / "report", []
+    first = run_report("tiny", out, checkpoints, n=10, steps=4, rows=rows, log=said.append)["rows"][0]
+    assert first["made_with"]["model"].startswith("unet-tiny-fsdd.pt:")
+    assert set(first["made_with"]) == {"model", "judge"}
+    done = out / "samples" / rows[0].key / "done.json"
+    stamp = done.stat().st_mtime_ns
+    run_report("tiny", out, checkpoints, n=10, steps=4, rows=rows, log=said.append)
+    assert done.stat().st_mtime_ns == stamp  # same files: the stored row is reused
+
+    # the U-Net is replaced by another one (here: its weights scaled by 0.98), as when a better one is shipped
+    state = torch.load(checkpoints / "unet-tiny-fsdd.pt", weights_only=True)
+    state["ema"] = {k: v * 0.98 if v.is_floating_point() else v for k, v in state["ema"].items()}
+    torch.save(state, checkpoints / "unet-tiny-fsdd.pt")
+    said.clear()
+    again = run_report("tiny", out, checkpoints, n=10, steps=4, rows=rows, log=said.append)["rows"][0]
+    assert done.stat().st_mtime_ns != stamp  # sampled again with the new file
+    assert again["made_with"]["model"] != first["made_with"]["model"]
+    assert again["fid"] != first["fid"]
+    assert any("made with other model files" in line for line in said)
