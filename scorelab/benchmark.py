@@ -93,6 +93,14 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = 3.0, clips:
             "timed_steps": steps}
 
 
+def _device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(device))
+    import platform
+
+    return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+
+
 def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_steps: int = 5,
              eval_clips: int = 2048, sample_batch: int = 16, log=print) -> list[dict]:
     """For each model kind: measured training and sampling speed on `device` and the time they
@@ -102,7 +110,7 @@ def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_ste
     for kind in kinds:
         log(f"timing {kind} on {device} ...")
         t = time_training(kind, profile, steps=train_steps, device=device)
-        row = {"model": kind, "device": device, **t,
+        row = {"model": kind, "device": device, "device_name": _device_name(device), **t,
                "train_hours": profile.train.steps * t["seconds_per_step"] / 3600}
         if kind != "classifier":
             for key, gamma in (("sample_s_per_clip", 3.0), ("sample_s_per_clip_unguided", None)):
@@ -149,6 +157,8 @@ def _hours(h: float) -> str:
 def format_estimate(rows: list[dict], profile: Profile, eval_clips: int = 2048) -> str:
     """A Markdown table of `estimate` rows."""
     device = rows[0]["device"] if rows else "?"
+    if rows and rows[0].get("device_name"):
+        device = f"{device} ({rows[0]['device_name']})"
     batch = next((r["sample_batch"] for r in rows if "sample_batch" in r), 16)
     head = (f"| model | trainable params | s per training step (batch {profile.train.batch_size}) | "
             f"{profile.train.steps} steps | s per guided clip ({profile.sample.sampler}, {profile.sample.steps} steps, "

@@ -64,9 +64,10 @@ def test_estimate_and_its_table_on_the_micro_profile():
             assert r["sample_s_per_clip"] > 0 and r["sample_s_per_clip_unguided"] > 0
             assert r["eval_hours"] == pytest.approx(10 * r["sample_s_per_clip"] / 3600)
             assert r["sample_batch"] == 3
+        assert r["device"] == "cpu" and "threads" in r["device_name"]
     table = format_estimate(rows, profile, eval_clips=10)
     assert "steps, batch 3) |" in table
-    assert "| subnet-gradtaps |" in table and "whole comparison" in table and "Measured on cpu" in table
+    assert "| subnet-gradtaps |" in table and "whole comparison" in table and "Measured on cpu (" in table
 
 
 def test_benchmark_command_prints_json(capsys):
