@@ -2,6 +2,10 @@
 # One GPU session: (1) time the paper profile on this GPU (issue 5), (2) train the shipped tiny
 # U-Net on (issue 4) and (3) measure U-Net + Classifier guided agreement of it and of the shipped
 # one at several seeds. Everything it measures goes to $OUT as it is made.
+# It is the record of the session (2026-11-27, one H200) that made book/results/benchmark-paper-h200.json
+# and the second part of book/checkpoints/unet-tiny-fsdd.pt (see book/checkpoints/README.md); run
+# again, it would train the shipped U-Net further still. Try it on a CPU first with e.g.
+#   OUT=/tmp/o PROFILE_B=micro BENCH_STEPS=1 TRAIN_S=20 DEVICE=cpu SEEDS=0 N=1 bash scripts/gpu_session_issue4_5.sh
 #   BENCH_STEPS, TRAIN_S, BATCH, SEEDS, DEVICE may be set (defaults for the H200 session).
 set -u
 cd "$(dirname "$0")/.."
