@@ -208,8 +208,6 @@ def cmd_benchmark(args) -> int:
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise ValueError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
-    if args.steps < 1 or args.sample_batch < 1:
-        raise ValueError(f"--steps and --sample-batch must be at least 1, got {args.steps} and {args.sample_batch}")
     rows = estimate(profile, kinds, device=args.device, train_steps=args.steps, eval_clips=args.clips,
                     sample_batch=args.sample_batch,
                     log=(lambda *a: None) if args.json else print)

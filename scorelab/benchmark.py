@@ -105,6 +105,8 @@ def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_ste
              eval_clips: int = 2048, sample_batch: int = 16, log=print) -> list[dict]:
     """For each model kind: measured training and sampling speed on `device` and the time they
     project for the profile's `train.steps` and for `eval_clips` guided clips (one row per kind)."""
+    if train_steps < 1 or sample_batch < 1:  # checked before minutes of timing, not after
+        raise ValueError(f"timed steps and sample batch must be at least 1, got {train_steps} and {sample_batch}")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     rows = []
     for kind in kinds:

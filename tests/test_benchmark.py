@@ -84,4 +84,4 @@ def test_benchmark_command_refuses_an_empty_sample_batch(capsys):
     from scorelab.__main__ import main
 
     assert main(["benchmark", "--profile", "micro", "--models", "unet", "--sample-batch", "0"]) == 2
-    assert "--sample-batch must be at least 1" in capsys.readouterr().err
+    assert "sample batch must be at least 1, got 5 and 0" in capsys.readouterr().err
