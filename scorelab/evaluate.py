@@ -243,7 +243,16 @@ def scores(clips: FeatureSet, ref: FeatureSet | None = None) -> dict:
     return out
 
 
-def _corrupt_scoreq_weights(exc: Exception) -> RuntimeError:
+_SCOREQ_WEIGHTS = ("ScoreQ fetches its weights from zenodo.org on first use (even on `import scoreq`) into "
+                   "~/.cache/scoreq; run it once with a network connection, or copy that folder from a machine "
+                   "that has it; the other metrics do not need it")
+
+
+def _scoreq_weights_error(exc: Exception) -> RuntimeError:
+    """What went wrong with ScoreQ's weights: not fetched (OSError: no network), or a cached file
+    that onnxruntime refuses (truncated or corrupt download)."""
+    if isinstance(exc, OSError):
+        return RuntimeError(f"ScoreQ could not fetch its weights ({exc}). {_SCOREQ_WEIGHTS}")
     return RuntimeError(f"ScoreQ could not load its weights ({type(exc).__name__}: {exc}); delete "
                         "~/.cache/scoreq and let it fetch them again")
 
@@ -266,18 +275,13 @@ def scoreq_scores(folder: str | os.PathLike, reference_folder: str | os.PathLike
             raise ValueError(f"ScoreQ's distance compares each clip with its own clean reference, but "
                              f"{reference_folder} lacks {len(missing)} of them ({', '.join(missing[:3])} ...); "
                              "give the reference folder a clip of the same name for every clip")
-    weights = "ScoreQ fetches its weights from zenodo.org on first use (even on `import scoreq`) into " \
-              "~/.cache/scoreq; run it once with a network connection, or copy that folder from a machine " \
-              "that has it; the other metrics do not need it"
     try:
         import scoreq
     except ImportError as exc:
         raise RuntimeError(f"ScoreQ is not installed or lacks a dependency ({exc}): pip install "
                            "'scorelab[pretrained]' (or pip install scoreq); the other metrics do not need it") from None
-    except OSError as exc:  # scoreq 1.0 builds a default model when imported, downloading its weights
-        raise RuntimeError(f"ScoreQ could not fetch its weights ({exc}). {weights}") from exc
-    except Exception as exc:  # onnxruntime refusing a truncated or corrupt file in the cache
-        raise _corrupt_scoreq_weights(exc) from exc
+    except Exception as exc:  # scoreq 1.0 builds a default model when imported, downloading its weights
+        raise _scoreq_weights_error(exc) from exc
 
     def model(mode):
         m = scoreq.Scoreq(data_domain="natural", mode=mode)
@@ -295,11 +299,9 @@ def scoreq_scores(folder: str | os.PathLike, reference_folder: str | os.PathLike
             dist = [float(ref_model.predict(test_path=str(f), ref_path=str(r))) for f, r in zip(files, refs)]
             out["scoreq_distance"] = sum(dist) / len(dist)
         return out
-    except OSError as exc:
-        raise RuntimeError(f"ScoreQ could not fetch its weights ({exc}). {weights}") from exc
     except Exception as exc:
-        if type(exc).__module__.startswith("onnxruntime"):
-            raise _corrupt_scoreq_weights(exc) from exc
+        if isinstance(exc, OSError) or type(exc).__module__.startswith("onnxruntime"):
+            raise _scoreq_weights_error(exc) from exc
         raise
 
 

@@ -71,12 +71,18 @@ class Models:
         self.profile, self.profile_name, self.checkpoints = profile, profile_name, checkpoints
         self.out, self.device, self.log, self._cache = out, device, log, {}
 
-    def path(self, kind: str, regime: str = "full") -> Path:
+    def find(self, kind: str, regime: str = "full") -> Path | None:
+        """The model's file if it is there (checkpoints folder first, then OUT/checkpoints), else None."""
         name = checkpoint_name(kind, regime, self.profile_name, self.profile.data.source)
         for folder in (self.checkpoints, self.out / "checkpoints"):
             if folder is not None and (folder / name).is_file():
                 return folder / name
-        return self._train(kind, regime, name)
+        return None
+
+    def path(self, kind: str, regime: str = "full") -> Path:
+        """The model's file, trained and exported first when it is missing."""
+        return self.find(kind, regime) or self._train(
+            kind, regime, checkpoint_name(kind, regime, self.profile_name, self.profile.data.source))
 
     def _train(self, kind: str, regime: str, name: str) -> Path:
         import dataclasses
@@ -120,12 +126,15 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def made_with(row: Row, models: Models) -> dict:
+def made_with(row: Row, models: Models) -> dict | None:
     """The model files a row depends on, {role: "name:digest"}: the score model, the classifier
-    that guides a U-Net, and the judge. A stored row whose files differ is stale."""
-    paths = {"model": models.path(row.kind, row.regime), "judge": models.path("evalclassifier")}
+    that guides a U-Net, and the judge; None when one of them is not there (nothing is trained
+    to find out). A stored row whose files differ is stale."""
+    paths = {"model": models.find(row.kind, row.regime), "judge": models.find("evalclassifier")}
     if row.kind == "unet" and row.gamma:
-        paths["classifier"] = models.path("classifier")
+        paths["classifier"] = models.find("classifier")
+    if None in paths.values():
+        return None
     return {role: f"{p.name}:{file_digest(p)}" for role, p in paths.items()}
 
 
@@ -253,13 +262,16 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
         files = made_with(row, models)
         if metrics_file.is_file():
             stored = json.loads(metrics_file.read_text())
-            if stored.get("made_with") == files:
+            if files is None:  # its model files are gone (deleted to save space): keep it, do not retrain
+                log(f"{row.regime:>8} | {row.name}: stored row kept; its model files are not here to check it against")
+            if files is None or stored.get("made_with") == files:
                 results.append(stored)
                 continue
             log(f"{row.regime:>8} | {row.name}: stored row was made with other model files "
                 f"({stored.get('made_with', 'not recorded')}, now {files}); computing it again")
             (out / "samples" / row.key / "done.json").unlink(missing_ok=True)
         timing = sample_row(row, models, profile, n, out / "samples" / row.key, seed, steps, log)
+        files = files or made_with(row, models)  # sampling trained what was missing
         clips = read_clips(out / "samples" / row.key, extractor.label_names)
         result = {"row": asdict(row), "name": row.name, "key": row.key, "made_with": files}
         result.update(scores(features_of(extractor, clips.waves, clips.labels), reference()))

@@ -102,3 +102,10 @@ def test_a_stored_row_is_computed_again_when_its_model_file_changed(tmp_path):
     assert again["made_with"]["model"] != first["made_with"]["model"]
     assert again["fid"] != first["fid"]
     assert any("made with other model files" in line for line in said)
+
+    # its file deleted (to save space): the stored row is kept as it is, nothing is trained to check it
+    (checkpoints / "unet-tiny-fsdd.pt").unlink()
+    said.clear()
+    kept = run_report("tiny", out, checkpoints, n=10, steps=4, rows=rows, log=said.append)["rows"][0]
+    assert kept == again and not (out / "checkpoints").exists()
+    assert any("stored row kept" in line for line in said)
