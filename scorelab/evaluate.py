@@ -21,6 +21,7 @@ import torch
 from . import metrics
 from .audio import read_audio, resample, to_mono
 from .classify import label_of_file
+from .config import config_to_dict
 
 SAMPLE_RATE = 16000
 
@@ -71,9 +72,11 @@ class ScorelabExtractor:
         self.checkpoint = str(checkpoint)
 
     @torch.no_grad()
-    def __call__(self, waves: list[torch.Tensor], batch: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, waves: list[torch.Tensor], batch: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         from .audio import LogMel, normalize, fix_length
+        from .classify import default_batch
 
+        batch = batch or default_batch(self.device)
         front = LogMel(self.profile.mel).to(self.device)
         sigma = self.profile.sde.sigma_min
         feats, probs = [], []
@@ -221,9 +224,25 @@ def features_of(extractor, waves: list[torch.Tensor], labels: torch.Tensor | Non
 
 def reference_features(extractor, reference: str = "fsdd", root: str | None = None,
                        split: str = "train") -> FeatureSet:
-    """Features of the reference clips (see reference_clips)."""
-    ref = reference_clips(reference, extractor.label_names, root, split)
-    return features_of(extractor, ref.waves, ref.labels)
+    """Features of the reference clips (see reference_clips). With $SCORELAB_RUN_CACHE set, the
+    features an identical call made before (same extractor weights, same files) are read back."""
+    from . import run_cache
+    from .data import load_dataset
+
+    def compute():
+        ref = reference_clips(reference, extractor.label_names, root, split)
+        f = features_of(extractor, ref.waves, ref.labels)
+        return {"features": f.features, "probs": f.probs, "labels": f.labels}
+
+    if reference in ("fsdd", "sc09"):
+        files = load_dataset(reference, split, root, labels=extractor.label_names).fingerprint()
+    else:
+        files = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(Path(reference).glob("*.wav"))]
+    profile = getattr(extractor, "profile", None)
+    parts = {"what": "reference-features", "extractor": extractor.name, "model": run_cache.module_digest(extractor.model),
+             "profile": None if profile is None else config_to_dict(profile), "labels": list(extractor.label_names),
+             "files": files}
+    return FeatureSet(**run_cache.cached(parts, compute))
 
 
 def scores(clips: FeatureSet, ref: FeatureSet | None = None) -> dict:
@@ -349,7 +368,7 @@ def sanity_table(extractor, reference: str = "fsdd", root: str | None = None,
 
 def format_rows(rows: dict[str, dict]) -> str:
     """A Markdown table of {row name: scores}: FID, IS, mIS, AM and accuracy where present."""
-    cols = [("clips", "clips", "{:d}"), ("fid", "FID", "{:.2f}"), ("is", "IS", "{:.2f}"), ("mis", "mIS", "{:.1f}"),
+    cols = [("clips", "clips", "{:d}"), ("fid", "FID", "{:.2f}"), ("is", "IS", "{:.2f}"), ("mis", "mIS", "{:.0f}"),
             ("am", "AM", "{:.3f}"), ("accuracy", "accuracy", "{:.3f}")]
     cols = [c for c in cols if any(c[0] in r for r in rows.values())]
     lines = ["| set | " + " | ".join(c[1] for c in cols) + " |",

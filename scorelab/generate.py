@@ -7,7 +7,8 @@ from pathlib import Path
 import torch
 
 from .audio import denormalize, load_vocoder, write_audio
-from .config import Profile
+from . import run_cache
+from .config import Profile, config_to_dict
 from .sampling import get_sampler
 from .sde import make_sde
 
@@ -20,11 +21,28 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
     With `classifier` and `labels` (n,), each sample is guided toward its label with strength
     gamma (classifier guidance); `cond_fn` adds any other guidance term.
     One generator seeded with `seed` drives every batch, so the same call gives the same samples.
+    With $SCORELAB_RUN_CACHE set, an identical earlier call's samples are read back instead
+    of sampled again (`scorelab.run_cache`; never with a `cond_fn`, which cannot be compared).
     """
-    from .guidance import classifier_guidance
-
     sampler = sampler or profile.sample.sampler
     steps = steps or profile.sample.steps
+
+    def sample():
+        return _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, progress,
+                       classifier, labels, gamma)
+
+    if cond_fn is not None:
+        return sample()
+    parts = {"what": "samples", "model": run_cache.module_digest(model), "classifier": run_cache.module_digest(classifier),
+             "labels": None if labels is None else torch.as_tensor(labels).tolist(), "gamma": gamma,
+             "n": n, "sampler": sampler, "steps": steps, "seed": seed, "batch": batch, "device": str(device),
+             "sde": config_to_dict(profile)["sde"], "mel": config_to_dict(profile)["mel"]}
+    return run_cache.cached(parts, sample)
+
+
+def _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, progress, classifier, labels, gamma):
+    from .guidance import classifier_guidance
+
     run = get_sampler(sampler)
     sde = make_sde(profile.sde)
     gen = torch.Generator(device=device).manual_seed(seed)

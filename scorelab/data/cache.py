@@ -61,7 +61,7 @@ def cached_log_mels(ds: ClipDataset, cfg: MelConfig = MelConfig(),
     log_mels = compute_log_mels(ds, cfg, progress=progress)
     labels = ds.labels
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")  # one per process: tests run in parallel
     torch.save({"log_mels": log_mels, "labels": labels}, tmp)
     os.replace(tmp, path)
     return log_mels, labels
