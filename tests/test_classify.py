@@ -68,3 +68,11 @@ def test_through_audio_keeps_a_real_clip_recognisable(fsdd_root):
     assert again.shape == x.shape
     loud = x > -0.5  # where there is speech; the floor is -1
     assert float((again - x)[loud].abs().mean()) * cfg.norm_scale < 0.25  # nepers
+
+
+def test_predictions_do_not_depend_on_the_batch_and_cpu_batches_stay_small():
+    from scorelab.classify import default_batch, predict
+
+    x = torch.randn(70, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(predict(Threshold(), x), predict(Threshold(), x, batch=7))
+    assert default_batch("cpu") == 32 and default_batch("cuda") == 256
