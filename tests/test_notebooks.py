@@ -1,7 +1,8 @@
 """House rules for the chapter notebooks, checked without running them (nbval runs them):
 every chapter is in the table of contents, opens with what the reader will learn, ends with
-exercises, captions every figure, defines no functions or classes, and stores outputs for
-nbval but never audio or images (FSDD recordings must not enter the repository)."""
+exercises, captions every figure, defines no functions or classes, checks the numbers nbval does
+not compare, and stores outputs for nbval but never audio or images (FSDD recordings must not
+enter the repository)."""
 import json
 import re
 from pathlib import Path
@@ -46,6 +47,21 @@ def test_chapter_structure(nb):
             caption = source(cs[i + 1]) if i + 1 < len(cs) else ""
             assert cs[i + 1]["cell_type"] == "markdown" and caption.startswith("*Figure"), \
                 f"{nb.name} cell {i}: a figure needs a caption cell right after it ('*Figure N. ...*')"
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_numbers_nbval_does_not_compare_are_checked(nb):
+    """A cell whose printed output nbval ignores (tag nbval-ignore-output) prints numbers that are
+    not the same on every CPU; unless they are timings or depend on the network (try/except), the
+    cell checks them with scorelab.checks.expect_close, with a tolerance (README: Numbers that
+    hold on every CPU)."""
+    for i, c in enumerate(cells(nb)):
+        code = source(c)
+        if c["cell_type"] != "code" or "nbval-ignore-output" not in c.get("metadata", {}).get("tags", []):
+            continue
+        if re.search(r"\bprint\(|Markdown\(", code) and not re.search(r"expect_close\(|perf_counter\(|^try:", code, re.M):
+            raise AssertionError(f"{nb.name} cell {i}: nbval ignores its printed numbers; check them with "
+                                 "expect_close(...) or print them at a precision every CPU reproduces")
 
 
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
