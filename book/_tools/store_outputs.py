@@ -2,6 +2,12 @@
 
 Usage: python book/_tools/store_outputs.py book/01_*.ipynb  (or `make outputs`)
 
+Before storing new outputs, run `make test-portable`: it runs the chapters with other CPU code
+paths than this machine's. A printed number that differs there is not stable on every CPU: print
+it at the precision its own uncertainty justifies, or check it with
+`scorelab.checks.expect_close` and tag its cell `nbval-ignore-output`. `check_spread.py` beside
+this file shows how much of each check's tolerance the code paths use.
+
 What is stored: text, tables, the text line of each figure ("<Figure size ... with N Axes>")
 and the HTML of audio players with the sound replaced by a placeholder. What is not: images
 (nbval ignores them; the website is rendered from a fresh execution) and audio data (FSDD
@@ -23,6 +29,7 @@ def clean(nb):
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        cell.metadata.pop("execution", None)  # timestamps: they would change every stored notebook
         for out in cell.get("outputs", []):
             data = out.get("data")
             if data:
