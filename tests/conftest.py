@@ -13,6 +13,13 @@ import soundfile as sf
 HERE = Path(__file__).resolve().parent
 
 
+@pytest.fixture(autouse=True)
+def _check_log_records_chapters_only(monkeypatch):
+    """$SCORELAB_CHECK_LOG measures the chapters' checks across CPU code paths; the tests' own
+    comparisons (some fail on purpose) would only blur that record."""
+    monkeypatch.delenv("SCORELAB_CHECK_LOG", raising=False)
+
+
 def fsdd_root_or_none() -> Path | None:
     """$SCORELAB_FSDD, else the copy beside the checkout that CI has, else the data home copy."""
     candidates = [os.environ.get("SCORELAB_FSDD"), HERE.parent.parent / "shared/data/fsdd/recordings",
