@@ -88,10 +88,11 @@ def cmd_sample(args) -> int:
 
     import torch
 
+    from .devices import default_device
     from .generate import generate, write_samples
     from .models import classifier_labels, load_trained
 
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = args.device or str(default_device())
     model, profile, kind = load_trained(args.run, device, classifier=args.classifier)
     names = None
     if args.label:
@@ -216,6 +217,31 @@ def cmd_benchmark(args) -> int:
     else:
         print(f"\nprofile {args.profile}:\n")
         print(format_estimate(rows, profile, args.clips))
+    return 0
+
+
+def cmd_shipped(args) -> int:
+    from pathlib import Path
+
+    from .shipped import MANIFEST, _manifest, manifest_of, write_manifest
+
+    book = Path(args.book)
+    if not (book / "checkpoints").is_dir():
+        raise FileNotFoundError(f"{book}: not the book/ folder of a scorelab clone (no checkpoints/ in it); "
+                                "pass --book PATH")
+    if args.update:
+        record = write_manifest(book)
+        print(f"{MANIFEST}: {len(record['files'])} shipped files, "
+              f"{sum(f['bytes'] for f in record['files'].values()) / 1e6:.1f} MB")
+        return 0
+    now, stored = manifest_of(book)["files"], _manifest()
+    differ = sorted(n for n in set(now) | set(stored) if now.get(n) != stored.get(n))
+    for name in differ:
+        print(f"{name}: {'not recorded' if name not in stored else 'gone' if name not in now else 'changed'}")
+    if differ:
+        print(f"{len(differ)} shipped file(s) differ from {MANIFEST.name}; run `python -m scorelab shipped --update`")
+        return 1
+    print(f"{len(now)} shipped files match {MANIFEST.name}")
     return 0
 
 
@@ -346,6 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench_p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     bench_p.add_argument("--json", action="store_true", help="machine-readable output")
     bench_p.set_defaults(func=cmd_benchmark)
+
+    shipped_p = commands.add_parser("shipped", help="check (or --update) the record of files shipped with the book")
+    shipped_p.add_argument("--book", default="book", help="the book/ folder of a clone (default: ./book)")
+    shipped_p.add_argument("--update", action="store_true", help="record the files as they are now")
+    shipped_p.set_defaults(func=cmd_shipped)
     return parser
 
 

@@ -17,6 +17,7 @@ import time
 import torch
 
 from .config import Profile, config_to_dict
+from .devices import default_device
 from .models import build_model, count_parameters
 from .sde import make_sde
 
@@ -107,7 +108,7 @@ def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_ste
     project for the profile's `train.steps` and for `eval_clips` guided clips (one row per kind)."""
     if train_steps < 1 or sample_batch < 1:  # checked before minutes of timing, not after
         raise ValueError(f"timed steps and sample batch must be at least 1, got {train_steps} and {sample_batch}")
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = device or str(default_device())
     rows = []
     for kind in kinds:
         log(f"timing {kind} on {device} ...")

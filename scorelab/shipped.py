@@ -1,0 +1,129 @@
+"""Files shipped with the book (trained checkpoints, stored results), found from anywhere.
+
+A chapter asks for `shipped_file("checkpoints/classifier-tiny-fsdd.pt")`, a path relative to the
+repository's `book/` folder. Run from that folder (a clone, `make book`, nbval), the chapter reads
+the local copy. Run anywhere else (Colab, a notebook downloaded alone), the file is fetched once
+from the repository's raw files into <data home>/shipped/ and checked against the SHA-256 that
+`SHIPPED` records for it, so a reader never runs on a half-downloaded or different file.
+
+The repository, the ref it is read at and the record of shipped files live here and nowhere
+else: chapters' setup cells are rendered from `REPOSITORY` and `REF` (`scorelab.colab`), and
+`python -m scorelab shipped --update` rewrites `shipped_files.json` after a shipped file changes
+(a test fails while the two disagree).
+"""
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from .download import OfflineError, download, sha256_of
+from .paths import data_home
+
+REPOSITORY = "https://github.com/scorelab/scorelab"
+REF = "main"
+RAW_BASE = "https://raw.githubusercontent.com/scorelab/scorelab/" + REF
+MANIFEST = Path(__file__).with_name("shipped_files.json")
+SHIPPED_FOLDERS = ("checkpoints", "results")  # under book/, everything in them is recorded
+
+
+def repo_url() -> str:
+    """Where the repository's raw files are read: $SCORELAB_REPO_URL (a fork, a mirror, a local
+    server) or the repository's raw files at REF."""
+    return (os.environ.get("SCORELAB_REPO_URL") or RAW_BASE).rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def _manifest() -> dict[str, dict]:
+    return json.loads(MANIFEST.read_text())["files"]
+
+
+def recorded(name: str) -> dict:
+    """{"sha256": ..., "bytes": ...} of a shipped file; a name that is not shipped lists what is."""
+    files = _manifest()
+    if name not in files:
+        folder = name.split("/")[0]
+        near = sorted(f for f in files if f.startswith(folder + "/"))
+        raise FileNotFoundError(
+            f"{name!r} is not a file shipped with the book; shipped under {folder}/: "
+            f"{', '.join(Path(f).name for f in near) or 'nothing'}. A model of another profile is trained "
+            "with `python -m scorelab train` (chapter 10)")
+    return files[name]
+
+
+def book_folder() -> Path | None:
+    """The working directory when it is the repository's book/ folder, else None."""
+    here = Path.cwd()
+    if (here / "checkpoints" / "README.md").is_file() and (here.parent / "_toc.yml").is_file():
+        return here
+    return None
+
+
+def shipped_file(name: str, progress: bool = True) -> Path:
+    """The path of a shipped file, `name` relative to book/ (e.g. "checkpoints/unet-tiny-fsdd.pt").
+
+    From the repository's book/ folder: the local copy. Elsewhere: the copy in
+    <data home>/shipped/, downloaded from repo_url() and verified against its SHA-256 first."""
+    info = recorded(name)
+    book = book_folder()
+    if book is not None and (book / name).is_file():
+        return book / name
+    return _fetch(name, info, progress)
+
+
+def _fetch(name: str, info: dict, progress: bool) -> Path:
+    dest = data_home() / "shipped" / name
+    url = f"{repo_url()}/book/{name}"
+    try:
+        return download(url, dest, sha256=info["sha256"], what=f"book/{name} ({info['bytes'] / 1e6:.2f} MB)",
+                        progress=progress)
+    except OfflineError as exc:
+        raise OfflineError(
+            f"{name} is shipped with the book but is not here: the working directory ({Path.cwd()}) is not "
+            f"the book/ folder of a clone of {REPOSITORY}, {dest} does not exist, and {exc}. Run the notebook "
+            f"from the book/ folder of a clone, or copy book/{name} to {dest}, or set SCORELAB_REPO_URL to a "
+            "server that has the repository's files") from None
+
+
+def shipped_folder(name: str, progress: bool = True) -> Path:
+    """A shipped folder (e.g. "results/report-tiny" or "checkpoints") with every recorded file in it:
+    the repository's book/NAME when the working directory is book/, else its verified copy in the cache."""
+    prefix = name.rstrip("/") + "/"
+    names = {f: info for f, info in _manifest().items() if f.startswith(prefix)}
+    if not names:
+        folders = sorted({f.rsplit("/", 1)[0] for f in _manifest()})
+        raise FileNotFoundError(f"{name!r} is not a folder shipped with the book; shipped folders: {', '.join(folders)}")
+    book = book_folder()
+    if book is not None and all((book / f).is_file() for f in names):
+        return book / name
+    for f, info in names.items():
+        _fetch(f, info, progress)
+    return data_home() / "shipped" / name
+
+
+def shipped_paths(book: Path) -> dict[str, Path]:
+    """Every shipped file under a book/ folder, by its name relative to it."""
+    out = {}
+    for folder in SHIPPED_FOLDERS:
+        for path in sorted((book / folder).rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                out[path.relative_to(book).as_posix()] = path
+    return out
+
+
+def manifest_of(book: Path) -> dict:
+    """The record `shipped_files.json` holds for the files under `book`."""
+    return {"repository": REPOSITORY, "ref": REF,
+            "files": {name: {"sha256": sha256_of(p), "bytes": p.stat().st_size}
+                      for name, p in shipped_paths(book).items()}}
+
+
+def write_manifest(book: Path) -> dict:
+    record = manifest_of(book)
+    tmp = MANIFEST.with_name(MANIFEST.name + ".tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, MANIFEST)
+    _manifest.cache_clear()
+    return record
+
