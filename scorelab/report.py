@@ -20,9 +20,8 @@ from pathlib import Path
 import torch
 
 from .config import Profile
+from .runs import REGIMES, checkpoint_name
 
-REGIMES = {"full": None, "3 labels": ("zero", "one", "two"), "1 label": ("zero",)}
-TAGS = {"full": "", "3 labels": "-3labels", "1 label": "-1label"}
 MODELS = {"U-Net": "unet", "ScoreSubnet": "subnet", "Gradient taps": "subnet-gradtaps"}
 
 
@@ -60,10 +59,6 @@ def paper_rows(gammas=(1.0, 10.0)) -> list[Row]:
     return rows
 
 
-def checkpoint_name(kind: str, regime: str, profile_name: str, data: str) -> str:
-    return f"{kind}{TAGS[regime] if kind not in ('classifier', 'evalclassifier') else ''}-{profile_name}-{data}.pt"
-
-
 class Models:
     """Finds (or trains and exports) each model the report needs, loading each once."""
 
@@ -73,7 +68,7 @@ class Models:
 
     def find(self, kind: str, regime: str = "full") -> Path | None:
         """The model's file if it is there (checkpoints folder first, then OUT/checkpoints), else None."""
-        name = checkpoint_name(kind, regime, self.profile_name, self.profile.data.source)
+        name = checkpoint_name(kind, self.profile, regime)
         for folder in (self.checkpoints, self.out / "checkpoints"):
             if folder is not None and (folder / name).is_file():
                 return folder / name
@@ -82,7 +77,7 @@ class Models:
     def path(self, kind: str, regime: str = "full") -> Path:
         """The model's file, trained and exported first when it is missing."""
         return self.find(kind, regime) or self._train(
-            kind, regime, checkpoint_name(kind, regime, self.profile_name, self.profile.data.source))
+            kind, regime, checkpoint_name(kind, self.profile, regime))
 
     def _train(self, kind: str, regime: str, name: str) -> Path:
         import dataclasses

@@ -12,6 +12,7 @@ from .audio import normalize
 from .config import Profile, config_to_dict
 from .data import cached_log_mels, load_dataset
 from .losses import classifier_objective, dsm_objective
+from .checkpoints import load_checkpoint
 from .models import build_model, count_parameters, load_trained
 from .sde import make_sde
 from .train import train
@@ -111,15 +112,117 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
     return ema
 
 
+# the data regimes of the paper's table: the labels a score model trains on (None: all the profile's)
+REGIMES = {"full": None, "3 labels": ("zero", "one", "two"), "1 label": ("zero",)}
+REGIME_TAGS = {"full": "", "3 labels": "-3labels", "1 label": "-1label"}
+
+
+def checkpoint_name(kind: str, profile: Profile, regime: str = "full") -> str:
+    """The file name of a trained model, as book/checkpoints ships them: `{kind}{-3labels|-1label}-
+    {profile}-{data}.pt` (classifiers are trained on all labels, so they carry no regime tag)."""
+    if regime not in REGIME_TAGS:
+        raise ValueError(f"unknown data regime {regime!r}; choose one of {', '.join(REGIME_TAGS)}")
+    tag = "" if kind in ("classifier", "evalclassifier") else REGIME_TAGS[regime]
+    return f"{kind}{tag}-{profile.name}-{profile.data.source}.pt"
+
+
+def model_file(kind: str, profile: Profile, regime: str = "full", progress: bool = True) -> Path | None:
+    """The shipped file of a model (fetched if need be: `scorelab.shipped`), None when the book
+    ships no such model for this profile. A subnet's frozen classifier is fetched beside it."""
+    from .shipped import _manifest, shipped_file
+
+    name = "checkpoints/" + checkpoint_name(kind, profile, regime)
+    if name not in _manifest():
+        return None
+    path = shipped_file(name, progress=progress)
+    if kind.startswith("subnet"):
+        info = load_checkpoint(path)["config"].get("classifier", {})
+        beside = "checkpoints/" + Path(info.get("file") or info.get("run", "")).name
+        if beside in _manifest():
+            shipped_file(beside, progress=progress)
+    return path
+
+
+def load_model(kind: str, profile: Profile, regime: str = "full", device=None, train: bool = False,
+               time_limit_s: float | None = None, run_dir: str | os.PathLike | None = None, log=print):
+    """(EMA model in eval mode, its profile): the model the book ships for this profile and data
+    regime; else the run in `run_dir` (default runs/NAME) the reader trained; else, only when
+    `train=True`, a new training run there, its expected time measured and printed first
+    (`time_limit_s` stops it early; a run stopped early is a budget model, not the profile's)."""
+    from .devices import default_device
+
+    device = str(device or default_device())
+    name = checkpoint_name(kind, profile, regime)
+    path = model_file(kind, profile, regime)
+    if path is not None:
+        model, saved, _ = load_trained(path, device)
+        return model, saved
+    run = Path(run_dir or Path("runs") / name[:-3])
+    if (run / "checkpoint.pt").is_file() and not train:
+        log(f"{name} is not shipped: loading the run in {run}")
+        model, saved, _ = load_trained(run, device)
+        return model, saved
+    if not train:
+        raise FileNotFoundError(
+            f"{name}: the book ships no {kind} for profile {profile.name!r} ({regime} data) and there is no run at "
+            f"{run}. Train one with load_model(..., train=True) (it measures and prints the expected time first; "
+            f"time_limit_s caps it), or on the command line: python -m scorelab train {kind} --profile "
+            f"{profile.name} --out {run}")
+    classifier_run = None
+    if kind.startswith("subnet"):
+        classifier_run = model_file("classifier", profile) or _trained_run("classifier", profile, run.parent, device,
+                                                                           time_limit_s, log)
+    _announce(kind, profile, device, time_limit_s, log)
+    sub = _regime_profile(profile, regime)
+    model = train_score_model(kind, sub, run, device=device, log=log, classifier_run=classifier_run,
+                              time_limit_s=time_limit_s)
+    return model.to(device).eval(), sub
+
+
+def _regime_profile(profile: Profile, regime: str) -> Profile:
+    import dataclasses
+
+    labels = REGIMES[regime] or profile.data.labels
+    return profile.replace(data=dataclasses.replace(profile.data, labels=labels))
+
+
+def _trained_run(kind, profile, runs, device, time_limit_s, log) -> Path:
+    run = Path(runs) / checkpoint_name(kind, profile)[:-3]
+    if not (run / "checkpoint.pt").is_file():
+        _announce(kind, profile, device, time_limit_s, log)
+        train_score_model(kind, profile, run, device=device, log=log, time_limit_s=time_limit_s)
+    return run
+
+
+def _announce(kind: str, profile: Profile, device: str, time_limit_s: float | None, log) -> None:
+    """Measure a few training steps and say how long the run will take before it starts."""
+    from .benchmark import time_training
+
+    per_step = time_training(kind, profile, steps=3, device=device)["seconds_per_step"]
+    hours = profile.train.steps * per_step / 3600
+    budget = ""
+    if time_limit_s is not None and time_limit_s < profile.train.steps * per_step:
+        budget = (f"; stopping after {time_limit_s / 60:.0f} min (about {time_limit_s / per_step:.0f} steps): a budget "
+                  f"run, weaker than the profile's {profile.train.steps}-step model")
+    log(f"training {kind} ({profile.name} profile) on {device}: {per_step:.2f} s per step measured, "
+        f"{profile.train.steps} steps = about {hours * 60:.0f} min{budget}")
+
+
 def load_or_train(kind: str, profile: Profile, checkpoint: str | os.PathLike, run_dir: str | os.PathLike,
-                  device: str = "cpu", log=print, classifier_run: str | os.PathLike | None = None):
-    """(model, profile) from `checkpoint` if that file exists, else from training a run in run_dir
-    with the given profile (a run already there resumes). Subnets need `classifier_run`, the
-    frozen classifier to train on (and to load with, when their file was exported without it)."""
+                  device: str = "cpu", log=print, classifier_run: str | os.PathLike | None = None,
+                  train: bool = False):
+    """(model, profile) from `checkpoint` if that file exists, else, only when `train=True`, from
+    training a run in run_dir with the given profile (a run already there resumes). Subnets need
+    `classifier_run`, the frozen classifier to train on (and to load with, when their file was
+    exported without it). A missing file without `train=True` is a FileNotFoundError that says so."""
     if Path(checkpoint).is_file():
         model, saved, _ = load_trained(checkpoint, device, classifier=classifier_run)
         log(f"loaded {kind} from {Path(checkpoint).name}")
         return model, saved
+    if not train:
+        raise FileNotFoundError(f"{checkpoint}: no {kind} there. Pass train=True to train one in {run_dir} "
+                                f"(python -m scorelab benchmark --profile {profile.name} --models {kind} "
+                                "says how long that takes here)")
     log(f"{checkpoint} not found: training instead")
     model = train_score_model(kind, profile, run_dir, device=device, log=log, classifier_run=classifier_run)
     return model.to(device).eval(), profile

@@ -1,5 +1,7 @@
-"""load_or_train: trains when the file is missing (subnets on a given classifier), loads when present."""
+"""load_or_train and load_model: load what is there (shipped with the book, or a run the reader made),
+train only when asked, and say how long that takes before it starts."""
 import dataclasses
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,12 +18,16 @@ def test_load_or_train_subnet(speech_commands_root, tmp_path, data_home):
                                             root=str(speech_commands_root)),
                             train=dataclasses.replace(micro.train, steps=3))
     logs = []
-    clf, _ = load_or_train("classifier", profile, tmp_path / "missing.pt", tmp_path / "clf", log=logs.append)
+    with pytest.raises(FileNotFoundError, match="missing.pt: no classifier there. Pass train=True"):
+        load_or_train("classifier", profile, tmp_path / "missing.pt", tmp_path / "clf", log=logs.append)
+    assert not (tmp_path / "clf").exists()
+    clf, _ = load_or_train("classifier", profile, tmp_path / "missing.pt", tmp_path / "clf", log=logs.append,
+                           train=True)
     assert "not found: training instead" in logs[0] and (tmp_path / "clf" / "checkpoint.pt").is_file()
     with pytest.raises(ValueError, match="needs a trained classifier"):
-        load_or_train("subnet", profile, tmp_path / "missing.pt", tmp_path / "sub", log=logs.append)
+        load_or_train("subnet", profile, tmp_path / "missing.pt", tmp_path / "sub", log=logs.append, train=True)
     sub, _ = load_or_train("subnet", profile, tmp_path / "missing.pt", tmp_path / "sub", log=logs.append,
-                           classifier_run=tmp_path / "clf")
+                           classifier_run=tmp_path / "clf", train=True)
     assert sub.backbone.classifier.training is False
     ship = tmp_path / "ship"
     export(tmp_path / "clf", ship / "classifier.pt")
@@ -59,3 +65,67 @@ def test_a_run_starts_from_an_exported_model_of_the_same_kind_and_size(speech_co
     wider = frozen.replace(unet=dataclasses.replace(frozen.unet, channels=16))
     with pytest.raises(ValueError, match="another size or input.*unet.channels: 8 there, 16 here"):
         train_score_model("unet", wider, tmp_path / "wider", init=tmp_path / "first.pt", **quiet)
+
+
+BOOK = Path(__file__).resolve().parent.parent / "book"
+
+
+def test_checkpoint_names_follow_the_profile():
+    from scorelab.runs import checkpoint_name
+
+    tiny, paper = get_profile("tiny"), get_profile("paper")
+    assert checkpoint_name("subnet", tiny, "3 labels") == "subnet-3labels-tiny-fsdd.pt"
+    assert checkpoint_name("classifier", paper, "1 label") == "classifier-paper-sc09.pt"
+    assert checkpoint_name("unet", paper) == "unet-paper-sc09.pt"
+    with pytest.raises(ValueError, match="unknown data regime 'two labels'"):
+        checkpoint_name("unet", tiny, "two labels")
+
+
+def test_load_model_reads_the_shipped_file_from_the_book_folder(monkeypatch, data_home):
+    from scorelab.runs import load_model
+
+    monkeypatch.chdir(BOOK)
+    monkeypatch.setenv("SCORELAB_REPO_URL", "http://127.0.0.1:9")  # nothing is fetched
+    model, profile = load_model("subnet", get_profile("tiny"), "1 label", device="cpu", log=pytest.fail)
+    assert profile.data.labels == ("zero",) and not model.training
+    assert not (BOOK / "runs").exists() and not data_home.exists()
+
+
+def test_load_model_elsewhere_fetches_a_subnet_and_its_classifier(tmp_path, monkeypatch, data_home, file_server):
+    from scorelab.runs import load_model
+
+    for name in ("subnet-1label-tiny-fsdd.pt", "classifier-tiny-fsdd.pt"):
+        file_server.files[f"/book/checkpoints/{name}"] = (BOOK / "checkpoints" / name).read_bytes()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SCORELAB_REPO_URL", file_server.url(""))
+    model, _ = load_model("subnet", get_profile("tiny"), "1 label", device="cpu", log=pytest.fail)
+    fetched = sorted(p.name for p in (data_home / "shipped" / "checkpoints").iterdir())
+    assert fetched == ["classifier-tiny-fsdd.pt", "subnet-1label-tiny-fsdd.pt"]
+
+
+def test_load_model_trains_only_when_asked_and_says_how_long_first(speech_commands_root, tmp_path, monkeypatch,
+                                                                     data_home):
+    from scorelab.runs import load_model
+
+    micro = get_profile("micro")
+    profile = micro.replace(data=DataConfig(source="speech_commands", labels=("zero", "one", "two"),
+                                            root=str(speech_commands_root)),
+                            train=dataclasses.replace(micro.train, steps=3))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"ships no subnet for profile 'micro'.*train=True.*"
+                                                r"python -m scorelab train subnet --profile micro"):
+        load_model("subnet", profile, "3 labels", device="cpu")
+    assert not (tmp_path / "runs").exists()
+    logs = []
+    trained, sub = load_model("subnet", profile, "3 labels", device="cpu", train=True, log=logs.append)
+    announced = [line for line in logs if "s per step measured" in line]
+    assert [line.split(" (")[0] for line in announced] == ["training classifier", "training subnet"]
+    assert sub.data.labels == ("zero", "one", "two")
+    assert (tmp_path / "runs" / "subnet-3labels-micro-speech_commands" / "checkpoint.pt").is_file()
+    logs.clear()
+    again, _ = load_model("subnet", profile, "3 labels", device="cpu", log=logs.append)
+    assert logs == ["subnet-3labels-micro-speech_commands.pt is not shipped: loading the run in "
+                    "runs/subnet-3labels-micro-speech_commands"]
+    x, sigma = torch.randn(2, 1, profile.mel.n_mels, profile.mel.n_frames), torch.tensor([0.3, 3.0])
+    with torch.no_grad():
+        assert torch.allclose(again(x, sigma), trained(x, sigma), atol=1e-6)
