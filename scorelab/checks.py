@@ -66,7 +66,7 @@ def _log(records: list[dict]) -> None:
 
 
 def expect_close(actual, expected, *, rel: float | Mapping[str, float] = 0.0,
-                 abs: float | Mapping[str, float] = 0.0, what: str = "") -> None:
+                 abs: float | Mapping[str, float] = 0.0, what: str = "", device=None) -> None:
     """Raise NumbersDiffer unless every number in `actual` is within abs + rel * |expected| of
     the one in `expected`.
 
@@ -75,6 +75,10 @@ def expect_close(actual, expected, *, rel: float | Mapping[str, float] = 0.0,
     compared). Strings and other leaves must be equal. `rel` and `abs` are numbers, or mappings
     from the last key of a number's name (such as "accuracy" in {"row": {"accuracy": ...}}) to
     its tolerance, "*" for the rest. `what` names the numbers in the message.
+
+    `device` is where the numbers were computed. The values a chapter states were measured on a
+    CPU, and a GPU samples other clips from the same seed, so off the CPU the comparison is shown
+    (how many numbers differ) but does not fail.
     """
     got, want = _flatten(actual), _flatten(expected)
     label = f"{what}: " if what else ""
@@ -94,6 +98,11 @@ def expect_close(actual, expected, *, rel: float | Mapping[str, float] = 0.0,
         elif a != e:
             wrong.append(f"  {name or 'value'}: {a!r} here, expected {e!r}")
     _log(records)
+    if wrong and device is not None and torch.device(device).type != "cpu":
+        print(f"{label}computed on {torch.device(device).type}: {len(wrong)} of {len(want)} numbers differ from the "
+              "ones this chapter states, which were measured on a CPU (not an error: another device samples "
+              "other clips)")
+        return
     if wrong:
         raise NumbersDiffer(
             f"{label}{len(wrong)} of {len(want)} numbers differ from the ones this chapter was written with "

@@ -136,30 +136,29 @@ class SC09Extractor:
 
 
 def reference_clips(reference: str, label_names: tuple[str, ...], root: str | None = None,
-                    split: str = "train") -> Clips:
+                    split: str = "train", download: bool = False) -> Clips:
     """The real clips to compare against: "fsdd" or "sc09" (their training splits by default, as
-    in the SC09 literature) or a folder of wavs."""
+    in the SC09 literature; fetched first with `download=True`) or a folder of wavs."""
     from .data import load_dataset
 
     if reference in ("fsdd", "sc09"):
-        ds = load_dataset(reference, split, root, labels=label_names)
+        ds = load_dataset(reference, split, root, labels=label_names, download=download)
         waves = read_16k(ds.files)
         return Clips(waves, ds.labels, [p.name for p in ds.files])
     return read_clips(reference, label_names)
 
 
 def default_eval_classifier() -> Path:
-    """$SCORELAB_EVAL_CLASSIFIER, else the evaluation classifier shipped with the book."""
+    """$SCORELAB_EVAL_CLASSIFIER, else the evaluation classifier shipped with the book: the copy in
+    the clone scorelab runs from, else the one `scorelab.shipped` fetches and verifies."""
+    from .shipped import shipped_file
+
     env = os.environ.get("SCORELAB_EVAL_CLASSIFIER")
     if env:
         return Path(env)
-    shipped = Path(__file__).resolve().parent.parent / "book" / "checkpoints" / "evalclassifier-tiny-fsdd.pt"
-    if shipped.is_file():
-        return shipped
-    raise FileNotFoundError(
-        "no evaluation classifier given: pass --classifier PATH (a run of `python -m scorelab train "
-        "evalclassifier`, or book/checkpoints/evalclassifier-tiny-fsdd.pt from the scorelab repository) "
-        "or set SCORELAB_EVAL_CLASSIFIER")
+    name = "checkpoints/evalclassifier-tiny-fsdd.pt"
+    clone = Path(__file__).resolve().parent.parent / "book" / name
+    return clone if clone.is_file() else shipped_file(name)
 
 
 def evaluate_folder(folder: str | os.PathLike, extractor, reference: str | None = "fsdd",
@@ -223,19 +222,19 @@ def features_of(extractor, waves: list[torch.Tensor], labels: torch.Tensor | Non
 
 
 def reference_features(extractor, reference: str = "fsdd", root: str | None = None,
-                       split: str = "train") -> FeatureSet:
+                       split: str = "train", download: bool = False) -> FeatureSet:
     """Features of the reference clips (see reference_clips). With $SCORELAB_RUN_CACHE set, the
     features an identical call made before (same extractor weights, same files) are read back."""
     from . import run_cache
     from .data import load_dataset
 
     def compute():
-        ref = reference_clips(reference, extractor.label_names, root, split)
+        ref = reference_clips(reference, extractor.label_names, root, split)  # fetched below if need be
         f = features_of(extractor, ref.waves, ref.labels)
         return {"features": f.features, "probs": f.probs, "labels": f.labels}
 
     if reference in ("fsdd", "sc09"):
-        files = load_dataset(reference, split, root, labels=extractor.label_names).fingerprint()
+        files = load_dataset(reference, split, root, labels=extractor.label_names, download=download).fingerprint()
     else:
         files = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(Path(reference).glob("*.wav"))]
     profile = getattr(extractor, "profile", None)

@@ -18,9 +18,10 @@ from .sde import make_sde
 from .train import train
 
 
-def training_data(profile: Profile, split: str = "train", progress: bool = False):
-    """(x in model space (N, 1, bands, frames), labels (N,), the data set) for a profile."""
-    ds = load_dataset(profile.data.source, split, profile.data.root, profile.data.labels)
+def training_data(profile: Profile, split: str = "train", progress: bool = False, download: bool = False):
+    """(x in model space (N, 1, bands, frames), labels (N,), the data set) for a profile; with
+    `download=True` the data set is fetched first where it is missing."""
+    ds = load_dataset(profile.data.source, split, profile.data.root, profile.data.labels, download=download)
     log_mels, labels = cached_log_mels(ds, profile.mel, progress=progress)
     return normalize(log_mels, profile.mel)[:, None], labels, ds
 
@@ -156,6 +157,7 @@ def load_model(kind: str, profile: Profile, regime: str = "full", device=None, t
     path = model_file(kind, profile, regime)
     if path is not None:
         model, saved, _ = load_trained(path, device)
+        log(f"loaded {kind} from {path.name}")
         return model, saved
     run = Path(run_dir or Path("runs") / name[:-3])
     if (run / "checkpoint.pt").is_file() and not train:
@@ -167,7 +169,7 @@ def load_model(kind: str, profile: Profile, regime: str = "full", device=None, t
             f"{name}: the book ships no {kind} for profile {profile.name!r} ({regime} data) and there is no run at "
             f"{run}. Train one with load_model(..., train=True) (it measures and prints the expected time first; "
             f"time_limit_s caps it), or on the command line: python -m scorelab train {kind} --profile "
-            f"{profile.name} --out {run}")
+            f"{profile.name} --out {run}.{_measured_hours(kind, profile)}")
     classifier_run = None
     if kind.startswith("subnet"):
         classifier_run = model_file("classifier", profile) or _trained_run("classifier", profile, run.parent, device,
@@ -226,3 +228,38 @@ def load_or_train(kind: str, profile: Profile, checkpoint: str | os.PathLike, ru
     log(f"{checkpoint} not found: training instead")
     model = train_score_model(kind, profile, run_dir, device=device, log=log, classifier_run=classifier_run)
     return model.to(device).eval(), profile
+
+
+def _measured_hours(kind: str, profile: Profile) -> str:
+    """' The full run takes about N h on one H200 (measured).' where the book ships such a figure."""
+    from .shipped import _manifest, shipped_file
+
+    name = f"results/benchmark-{profile.name}-h200.json"
+    if name not in _manifest():
+        return ""
+    try:
+        import json
+
+        rows = {r["model"]: r for r in json.loads(shipped_file(name, progress=False).read_text())["rows"]}
+    except (OSError, ValueError, KeyError):  # offline, or a file of another form: say nothing rather than guess
+        return ""
+    row = rows.get("subnet" if kind == "subnet-gradtaps" else "classifier" if kind == "evalclassifier" else kind)
+    if row is None:
+        return ""
+    return (f" Training it for the profile's {profile.train.steps} steps takes about {row['train_hours']:.1f} h on one "
+            f"{row.get('device_name', 'GPU')} (measured: book/{name}, chapter 10).")
+
+
+def training_log(kind: str, profile: Profile, regime: str = "full") -> Path:
+    """The metrics log (loss by step) of a model: shipped beside its checkpoint, else its run's."""
+    from .shipped import _manifest, shipped_file
+    from .train import METRICS
+
+    name = checkpoint_name(kind, profile, regime)[:-3]
+    if f"checkpoints/{name}.metrics.jsonl" in _manifest():
+        return shipped_file(f"checkpoints/{name}.metrics.jsonl")
+    run = Path("runs") / name / METRICS
+    if run.is_file():
+        return run
+    raise FileNotFoundError(f"no training log of {name}: the book ships none for profile {profile.name!r} and "
+                            f"{run} does not exist (load_model(..., train=True) writes it)")

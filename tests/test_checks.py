@@ -47,3 +47,12 @@ def test_every_comparison_is_logged_when_asked(tmp_path, monkeypatch):
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert [r["name"] for r in records] == ["x", "y[0]", "y[1]"]
     assert records[2] == {"what": "t", "name": "y[1]", "actual": 3.0, "expected": 3.5, "tolerance": 1.0}
+
+
+def test_off_the_cpu_a_difference_is_reported_not_raised(capsys):
+    expect_close({"fid": 9.0}, {"fid": 8.0}, rel=0.01, what="table", device="cuda")
+    assert "computed on cuda: 1 of 1 numbers differ" in capsys.readouterr().out
+    with pytest.raises(NumbersDiffer):
+        expect_close({"fid": 9.0}, {"fid": 8.0}, rel=0.01, what="table", device="cpu")
+    expect_close({"fid": 8.01}, {"fid": 8.0}, rel=0.01, device="cuda")
+    assert capsys.readouterr().out == ""

@@ -190,3 +190,19 @@ def test_speech_commands_scan_skips_bad_files_with_one_warning(speech_commands_r
     assert len(ds) == 4 and len(caught) == 1
     assert "eeee5555_nohash_0.wav (the file is empty" in str(caught[0].message)
     assert "ffff6666_nohash_0.wav (not a readable audio file" in str(caught[0].message)
+
+
+@needs_espeak
+def test_synthetic_digits_are_made_on_first_use(tmp_path, monkeypatch):
+    import scorelab.data as data
+
+    made = []
+    real = data.make_synthetic_digits
+    monkeypatch.setattr(data, "make_synthetic_digits", lambda root: made.append(root) or real(
+        root, words=("zero", "one"), n_speakers=10, takes=1, progress=False))
+    with pytest.raises(FileNotFoundError, match="scorelab data synth --out"):
+        load_dataset("synth", "test", tmp_path / "synth", ("zero",))
+    ds = load_dataset("synth", "test", tmp_path / "synth", ("zero",), download=True)
+    assert made == [tmp_path / "synth"] and len(ds) > 0
+    load_dataset("synth", "train", tmp_path / "synth", ("one",), download=True)
+    assert len(made) == 1  # made once

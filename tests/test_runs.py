@@ -86,7 +86,9 @@ def test_load_model_reads_the_shipped_file_from_the_book_folder(monkeypatch, dat
 
     monkeypatch.chdir(BOOK)
     monkeypatch.setenv("SCORELAB_REPO_URL", "http://127.0.0.1:9")  # nothing is fetched
-    model, profile = load_model("subnet", get_profile("tiny"), "1 label", device="cpu", log=pytest.fail)
+    logs = []
+    model, profile = load_model("subnet", get_profile("tiny"), "1 label", device="cpu", log=logs.append)
+    assert logs == ["loaded subnet from subnet-1label-tiny-fsdd.pt"]
     assert profile.data.labels == ("zero",) and not model.training
     assert not (BOOK / "runs").exists() and not data_home.exists()
 
@@ -98,7 +100,7 @@ def test_load_model_elsewhere_fetches_a_subnet_and_its_classifier(tmp_path, monk
         file_server.files[f"/book/checkpoints/{name}"] = (BOOK / "checkpoints" / name).read_bytes()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SCORELAB_REPO_URL", file_server.url(""))
-    model, _ = load_model("subnet", get_profile("tiny"), "1 label", device="cpu", log=pytest.fail)
+    model, _ = load_model("subnet", get_profile("tiny"), "1 label", device="cpu", log=lambda *a: None)
     fetched = sorted(p.name for p in (data_home / "shipped" / "checkpoints").iterdir())
     assert fetched == ["classifier-tiny-fsdd.pt", "subnet-1label-tiny-fsdd.pt"]
 

@@ -19,11 +19,16 @@ SOURCES = ("fsdd", "synth", "sc09", "speech_commands")
 
 def load_dataset(source: str, split: str = "train", root=None, labels=None,
                  download: bool = False) -> ClipDataset:
-    """One split of a data source; labels default to the ten digits."""
+    """One split of a data source; labels default to the ten digits. With `download=True`, what
+    is missing is fetched (FSDD, SC09) or made (the synthetic digits, with espeak-ng) first."""
     labels = tuple(labels) if labels else DIGITS
     if source == "fsdd":
         return fsdd(root, split, labels, download=download)
     if source == "synth":
+        from ..paths import resolve_root
+
+        if download and not resolve_root(root, "SCORELAB_SYNTH", "synth").is_dir():
+            make_synthetic_digits(root)  # first use: about 30 s with espeak-ng
         return synthetic_digits(root, split, labels)
     if source in ("sc09", "speech_commands"):
         if download:
