@@ -17,16 +17,22 @@ def default_batch(device) -> int:
     return 32 if torch.device(device).type == "cpu" else 256
 
 
+def device_of(model) -> torch.device:
+    """The device a model's weights are on (inputs are moved there)."""
+    return next(model.parameters()).device
+
+
 @torch.no_grad()
 def predict(classifier, x: torch.Tensor, sigma: float = 0.01, batch: int | None = None) -> torch.Tensor:
-    """Class indices for model-space inputs x (N, 1, bands, frames) at noise level sigma, in
-    batches of `batch` (default: 32 on a CPU, where they stay in its caches and run about twice
-    as fast as batches of 256; 256 on a GPU)."""
-    batch = batch or default_batch(x.device)
+    """Class indices (on the CPU) for model-space inputs x (N, 1, bands, frames) at noise level
+    sigma, computed on the classifier's device in batches of `batch` (default: 32 on a CPU, where
+    they stay in its caches and run about twice as fast as batches of 256; 256 on a GPU)."""
+    device = device_of(classifier)
+    batch = batch or default_batch(device)
     out = []
     for start in range(0, len(x), batch):
-        chunk = x[start:start + batch]
-        out.append(classifier(chunk, torch.full((len(chunk),), float(sigma), device=chunk.device)).argmax(-1))
+        chunk = x[start:start + batch].to(device)
+        out.append(classifier(chunk, torch.full((len(chunk),), float(sigma), device=device)).argmax(-1).cpu())
     return torch.cat(out)
 
 
@@ -92,7 +98,8 @@ def agreement(judge, x: torch.Tensor, requested: torch.Tensor, cfg: MelConfig | 
     if cfg is not None:
         x = through_audio(x, cfg)
     predicted = predict(judge, x)
-    num_classes = int(judge(x[:1], torch.full((1,), 0.01)).shape[-1])
+    with torch.no_grad():
+        num_classes = int(judge(x[:1].to(device_of(judge)), torch.full((1,), 0.01, device=device_of(judge))).shape[-1])
     matrix = confusion_matrix(predicted, requested, num_classes)
     per_label = {int(k): float((predicted[requested == k] == k).float().mean()) for k in requested.unique()}
     return {"accuracy": float((predicted == requested).float().mean()), "per_label": per_label,

@@ -62,9 +62,11 @@ def paper_rows(gammas=(1.0, 10.0)) -> list[Row]:
 class Models:
     """Finds (or trains and exports) each model the report needs, loading each once."""
 
-    def __init__(self, profile: Profile, profile_name: str, checkpoints: Path, out: Path, device: str, log):
+    def __init__(self, profile: Profile, profile_name: str, checkpoints: Path, out: Path, device: str, log,
+                 train_missing: bool = True):
         self.profile, self.profile_name, self.checkpoints = profile, profile_name, checkpoints
         self.out, self.device, self.log, self._cache = out, device, log, {}
+        self.train_missing = train_missing
 
     def find(self, kind: str, regime: str = "full") -> Path | None:
         """The model's file if it is there (checkpoints folder first, then OUT/checkpoints), else None."""
@@ -75,9 +77,13 @@ class Models:
         return None
 
     def path(self, kind: str, regime: str = "full") -> Path:
-        """The model's file, trained and exported first when it is missing."""
-        return self.find(kind, regime) or self._train(
-            kind, regime, checkpoint_name(kind, self.profile, regime))
+        """The model's file, trained and exported first when it is missing (if train_missing)."""
+        name = checkpoint_name(kind, self.profile, regime)
+        found = self.find(kind, regime)
+        if found is None and not self.train_missing:
+            raise FileNotFoundError(f"{name}: not in {self.checkpoints} nor in {self.out / 'checkpoints'}, and this report "
+                                    "was asked not to train; run `python -m scorelab report` to train what is missing")
+        return found or self._train(kind, regime, name)
 
     def _train(self, kind: str, regime: str, name: str) -> Path:
         import dataclasses
@@ -193,9 +199,10 @@ def sample_row(row: Row, models: Models, profile: Profile, n: int, folder: Path,
 def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.PathLike | None = None,
                n: int = 100, steps: int | None = None, seed: int = 0, device: str = "cpu",
                rows: list[Row] | None = None, data: str | None = None, data_root: str | None = None,
-               log=print) -> dict:
-    """Train what is missing, sample, evaluate and cost every row; write report.json, report.md
-    and figures into out. Returns the report as a dict."""
+               log=print, train_missing: bool = True) -> dict:
+    """Train what is missing (unless train_missing=False: then a missing model is an error), sample,
+    evaluate and cost every row; write report.json, report.md and figures into out. Returns the
+    report as a dict."""
     from .compute import PAPER_TABLE, compute_table
     from .config import get_profile
     from .evaluate import FeatureSet, ScorelabExtractor, features_of, read_clips, reference_features, scores
@@ -210,7 +217,7 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     checkpoints = Path(checkpoints) if checkpoints else None
-    models = Models(profile, profile_name, checkpoints, out, device, log)
+    models = Models(profile, profile_name, checkpoints, out, device, log, train_missing)
     rows = rows or paper_rows()
     steps = steps or profile.sample.steps
     settings = {"profile": profile_name, "data": profile.data.source, "clips_per_row": n, "steps": steps,

@@ -25,7 +25,9 @@ REPOSITORY = "https://github.com/scorelab/scorelab"
 REF = "main"
 RAW_BASE = "https://raw.githubusercontent.com/scorelab/scorelab/" + REF
 MANIFEST = Path(__file__).with_name("shipped_files.json")
-SHIPPED_FOLDERS = ("checkpoints", "results")  # under book/, everything in them is recorded
+SHIPPED_FOLDERS = ("checkpoints", "results")  # under book/, what is in them is recorded, except
+# what `scorelab report` writes beside its tables (git-ignored): clips, caches, figures, models it trained
+REPORT_SCRATCH = ("samples", "figures", "checkpoints", "runs", "reference-features.pt")
 
 
 def repo_url() -> str:
@@ -63,12 +65,12 @@ def book_folder() -> Path | None:
 def shipped_file(name: str, progress: bool = True) -> Path:
     """The path of a shipped file, `name` relative to book/ (e.g. "checkpoints/unet-tiny-fsdd.pt").
 
-    From the repository's book/ folder: the local copy. Elsewhere: the copy in
+    From the repository's book/ folder: the local copy (a path relative to it). Elsewhere: the copy in
     <data home>/shipped/, downloaded from repo_url() and verified against its SHA-256 first."""
     info = recorded(name)
     book = book_folder()
     if book is not None and (book / name).is_file():
-        return book / name
+        return Path(name)  # relative to the working directory, book/
     return _fetch(name, info, progress)
 
 
@@ -96,7 +98,7 @@ def shipped_folder(name: str, progress: bool = True) -> Path:
         raise FileNotFoundError(f"{name!r} is not a folder shipped with the book; shipped folders: {', '.join(folders)}")
     book = book_folder()
     if book is not None and all((book / f).is_file() for f in names):
-        return book / name
+        return Path(name)
     for f, info in names.items():
         _fetch(f, info, progress)
     return data_home() / "shipped" / name
@@ -107,8 +109,10 @@ def shipped_paths(book: Path) -> dict[str, Path]:
     out = {}
     for folder in SHIPPED_FOLDERS:
         for path in sorted((book / folder).rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                out[path.relative_to(book).as_posix()] = path
+            parts = path.relative_to(book).parts
+            scratch = parts[0] == "results" and len(parts) > 2 and parts[2] in REPORT_SCRATCH
+            if path.is_file() and not path.name.startswith(".") and not scratch:
+                out["/".join(parts)] = path
     return out
 
 

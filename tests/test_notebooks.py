@@ -74,3 +74,69 @@ def test_stored_outputs_are_text_only(nb):
         for out in c.get("outputs", []):
             assert not {"image/png", "image/jpeg"} & set(out.get("data", {})), \
                 f"{nb.name}: images stored; run `make outputs`"
+
+
+def _setup_cells_tool():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("setup_cells", ROOT / "book" / "_tools" / "setup_cells.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_chapter_opens_with_the_setup_cell():
+    """The first code cell is scorelab.colab.setup_cell as book/_tools/setup_cells.py writes it
+    (repository and ref from scorelab.shipped), folded on the website."""
+    tool = _setup_cells_tool()
+    assert [p.name for p in tool.chapters()] == [p.name for p in CHAPTERS]
+    assert tool.differing() == [], "run `python book/_tools/setup_cells.py`"
+
+
+def test_setup_cell_text_comes_from_the_package():
+    from scorelab import colab, shipped
+
+    cell = colab.setup_cell(("espeak-ng",))
+    assert f'%pip install -q "scorelab @ git+{shipped.REPOSITORY}@{shipped.REF}"' in cell
+    assert cell.endswith("scorelab.colab.prepare('espeak-ng')")
+    with pytest.raises(ValueError, match="cannot install sox"):
+        colab.setup_cell(("sox",))
+
+
+SHIPPED_CALLS = {"shipped_file", "shipped_folder"}
+SHIPPED_PATH = re.compile(r"(^|/)(checkpoints|results)(/|$)|\.pt$|\.metrics\.jsonl$")
+
+
+def _literals(node):
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return ["".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)]
+    return []
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_shipped_files_are_reached_only_through_scorelab_shipped(nb):
+    """A chapter never names a checkpoint or a results file as a path: models come from
+    runs.load_model / model_file / training_log, other shipped files from shipped_file or
+    shipped_folder, so that the chapter runs outside the repository too."""
+    import ast
+
+    for i, c in enumerate(cells(nb)):
+        if c["cell_type"] != "code":
+            continue
+        code = "\n".join(line for line in source(c).splitlines() if not line.lstrip().startswith(("%", "!")))
+        tree = ast.parse(code)
+        allowed = {id(part) for n in ast.walk(tree) if isinstance(n, ast.Call)
+                   and getattr(n.func, "id", getattr(n.func, "attr", None)) in SHIPPED_CALLS
+                   for a in n.args for part in ast.walk(a)}
+        for node in ast.walk(tree):
+            if id(node) in allowed:
+                continue
+            for text in _literals(node):
+                assert not SHIPPED_PATH.search(text), \
+                    f"{nb.name} cell {i}: {text!r} names a shipped file directly; use load_model / shipped_file"
+        assert not re.search(r"\bload_trained\(|\bload_or_train\(", code), \
+            f"{nb.name} cell {i}: load models with scorelab.runs.load_model (it finds shipped files anywhere)"

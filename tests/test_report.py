@@ -63,6 +63,10 @@ def test_a_missing_model_is_trained_and_exported(tmp_path):
 
     if fsdd_root_or_none() is None:
         pytest.skip("no FSDD recordings: set SCORELAB_FSDD or run `python -m scorelab data fsdd --download`")
+    refusing = Models(get_profile("micro"), "micro", None, tmp_path, "cpu", log=lambda *a: None, train_missing=False)
+    with pytest.raises(FileNotFoundError, match="unet-1label-micro-fsdd.pt: not in None nor in .*asked not to train"):
+        refusing.path("unet", "1 label")
+    assert not (tmp_path / "runs").exists()
     models = Models(get_profile("micro"), "micro", None, tmp_path, "cpu", log=lambda *a: None)
     path = models.path("unet", "1 label")
     assert path == tmp_path / "checkpoints" / "unet-1label-micro-fsdd.pt"

@@ -24,6 +24,17 @@ def test_every_shipped_file_matches_its_recorded_hash():
     assert any(n.endswith(".pt") for n in now) and any(n.startswith("results/") for n in now)
 
 
+def test_the_record_holds_exactly_the_files_git_tracks():
+    import subprocess
+
+    try:
+        tracked = subprocess.run(["git", "ls-files", "checkpoints", "results"], cwd=BOOK, capture_output=True,
+                                 text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout: the tracked files cannot be listed")
+    assert sorted(shipped._manifest()) == sorted(tracked)
+
+
 def test_the_check_command_names_a_changed_file(tmp_path, capsys):
     book = tmp_path / "book"
     shutil.copytree(BOOK / "checkpoints", book / "checkpoints")
@@ -39,8 +50,8 @@ def test_the_check_command_names_a_changed_file(tmp_path, capsys):
 def test_from_the_book_folder_the_local_copy_is_used(monkeypatch, data_home):
     monkeypatch.chdir(BOOK)
     monkeypatch.setenv("SCORELAB_REPO_URL", "http://127.0.0.1:9")  # nothing listens there
-    assert shipped.shipped_file(NAME) == BOOK / NAME
-    assert shipped.shipped_folder("results/report-tiny") == BOOK / "results/report-tiny"
+    assert shipped.shipped_file(NAME).resolve() == BOOK / NAME
+    assert shipped.shipped_folder("results/report-tiny").resolve() == BOOK / "results/report-tiny"
     assert not data_home.exists()
 
 
