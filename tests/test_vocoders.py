@@ -1,5 +1,6 @@
-"""The HiFi-GAN loader (weights cannot be fetched here: it is tested with weights it saves
-itself in the layouts public checkpoints use) and the vocoder interface."""
+"""The HiFi-GAN loader and the vocoder interface. Pretrained weights cannot be fetched here: the
+loader is tested with weights saved in the layouts public checkpoints use, and against SpeechBrain's
+own generator class and inference with the hyper-parameters of its LibriTTS 16 kHz model."""
 import re
 import urllib.error
 
@@ -35,7 +36,11 @@ def test_hifigan_loads_common_checkpoint_layouts(tmp_path, wrap):
     torch.save(wrap(source.state_dict()), path)
     vocoder = HiFiGAN.from_pretrained(path)
     mel = torch.randn(1, 80, 12)
-    assert torch.allclose(vocoder(mel), source.eval()(mel), atol=1e-6)
+    padded = torch.nn.functional.pad(mel, (5, 5), mode="replicate")  # edge frames repeated five times
+    with torch.no_grad():
+        assert torch.allclose(vocoder(mel, trim=False), source.eval()(padded), atol=1e-6)
+        assert torch.allclose(vocoder(mel), source(padded)[..., 5 * 256:-5 * 256], atol=1e-6)
+    assert vocoder(mel).shape == (1, 12 * 256)
 
 
 def test_hifigan_mismatch_names_the_keys(tmp_path):
@@ -66,3 +71,32 @@ def test_load_vocoder_by_name():
     assert isinstance(load_vocoder("griffinlim", n_iter=4), GriffinLim)
     with pytest.raises(ValueError, match="griffinlim, hifigan"):
         load_vocoder("wavenet")
+
+
+def test_hifigan_matches_speechbrains_own_libritts_16k_model(tmp_path):
+    """The generator class SpeechBrain's pretrained LibriTTS 16 kHz vocoder is built from, with that
+    model's hyper-parameters, saved as its generator.ckpt stores the weights (old-style weight-norm
+    keys weight_g / weight_v), loaded by HiFiGAN.from_pretrained: the same waveform as SpeechBrain's
+    own inference (decode_batch, with its input padding) on the same log-Mel."""
+    sb_models = pytest.importorskip("speechbrain.lobes.models.HifiGAN", reason="speechbrain is not installed "
+                                    "(`make setup` installs it with the book extra)")
+    from speechbrain.inference.vocoders import HIFIGAN
+
+    torch.manual_seed(0)
+    generator = sb_models.HifiganGenerator(  # hyperparams.yaml of speechbrain/tts-hifigan-libritts-16kHz
+        in_channels=80, out_channels=1, resblock_type="1", resblock_dilation_sizes=[[1, 3, 5]] * 3,
+        resblock_kernel_sizes=[3, 7, 11], upsample_kernel_sizes=[16, 16, 4, 4], upsample_initial_channel=512,
+        upsample_factors=[8, 8, 2, 2], inference_padding=5, cond_channels=0, conv_post_bias=True)
+    state = {re.sub(r"parametrizations\.weight\.original([01])$", lambda m: "weight_g" if m[1] == "0" else "weight_v", k): v
+             for k, v in generator.state_dict().items()}
+    assert any(k.endswith(".conv.weight_g") for k in state) and not any("parametrizations" in k for k in state)
+    torch.save(state, tmp_path / "generator.ckpt")
+    ours = HiFiGAN.from_pretrained(tmp_path / "generator.ckpt")
+    log_mel = torch.randn(2, 80, 63, generator=torch.Generator().manual_seed(1)) * 2 - 5
+    theirs = HIFIGAN(modules={"generator": generator}, hparams={"generator": generator}).decode_batch(log_mel)
+    mine = ours(log_mel, trim=False)
+    assert theirs.shape == (2, 1, (63 + 10) * 256) and mine.shape == (2, (63 + 10) * 256)
+    largest = float((mine - theirs[:, 0]).abs().max())
+    print(f"largest sample difference from SpeechBrain's decode_batch: {largest:.2e}")
+    assert largest < 1e-5
+    assert torch.equal(ours(log_mel), mine[:, 5 * 256:-5 * 256])

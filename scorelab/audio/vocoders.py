@@ -86,16 +86,27 @@ HIFIGAN_16K_URL = (
 
 
 class HiFiGAN(Vocoder):
-    """A pretrained HiFi-GAN V1 generator for 16 kHz, 80-band, hop-256 log-Mel."""
+    """A pretrained HiFi-GAN V1 generator for 16 kHz, 80-band, hop-256 log-Mel.
 
-    def __init__(self, generator: nn.Module, cfg: MelConfig = MelConfig()):
+    As SpeechBrain's inference does, the log-Mel is extended by `padding` frames at each edge
+    (repeating the edge frame) before the generator runs, so the first and last frames are not
+    rendered against zeros; the audio of those extra frames is then cut off (`trim=False` keeps
+    it, which is exactly SpeechBrain's `decode_batch` output)."""
+
+    def __init__(self, generator: nn.Module, cfg: MelConfig = MelConfig(), padding: int = 5):
         super().__init__(cfg)
         self.generator = generator.eval()
+        self.padding = padding
 
     @torch.no_grad()
-    def forward(self, log_mel: torch.Tensor) -> torch.Tensor:
+    def forward(self, log_mel: torch.Tensor, trim: bool = True) -> torch.Tensor:
         lead = log_mel.shape[:-2]
-        wave = self.generator(log_mel.reshape(-1, *log_mel.shape[-2:]).float())
+        x = log_mel.reshape(-1, *log_mel.shape[-2:]).float()
+        p = self.padding
+        wave = self.generator(torch.nn.functional.pad(x, (p, p), mode="replicate") if p else x)
+        if trim and p:
+            cut = p * (wave.shape[-1] // (x.shape[-1] + 2 * p))  # samples per frame: the hop
+            wave = wave[..., cut:wave.shape[-1] - cut]
         return wave.reshape(*lead, -1)
 
     @classmethod

@@ -24,13 +24,13 @@ def _same_padding(kernel: int, dilation: int = 1) -> int:
 class ResBlock(nn.Module):
     """Dilated residual convolutions: for each dilation, x += conv(lrelu(conv_d(lrelu(x))))."""
 
-    def __init__(self, channels: int, kernel: int, dilations=(1, 3, 5)):
+    def __init__(self, channels: int, kernel: int, dilations=(1, 3, 5), padding_mode: str = "reflect"):
         super().__init__()
         self.convs1 = nn.ModuleList(
-            weight_norm(nn.Conv1d(channels, channels, kernel, dilation=d,
-                                  padding=_same_padding(kernel, d))) for d in dilations)
+            weight_norm(nn.Conv1d(channels, channels, kernel, dilation=d, padding=_same_padding(kernel, d),
+                                  padding_mode=padding_mode)) for d in dilations)
         self.convs2 = nn.ModuleList(
-            weight_norm(nn.Conv1d(channels, channels, kernel, padding=_same_padding(kernel)))
+            weight_norm(nn.Conv1d(channels, channels, kernel, padding=_same_padding(kernel), padding_mode=padding_mode))
             for _ in dilations)
 
     def forward(self, x):
@@ -40,13 +40,17 @@ class ResBlock(nn.Module):
 
 
 class HiFiGANGenerator(nn.Module):
-    """(batch, n_mels, frames) log-Mel -> (batch, frames * prod(upsample_rates)) waveform."""
+    """(batch, n_mels, frames) log-Mel -> (batch, frames * prod(upsample_rates)) waveform.
+
+    The convolutions that keep the length pad by reflection, as SpeechBrain's generators (the
+    pretrained ones `HiFiGAN.from_pretrained` loads) were trained; the original HiFi-GAN pads with
+    zeros (`padding_mode="zeros"`)."""
 
     def __init__(self, n_mels: int = 80, channels: int = 512, upsample_rates=(8, 8, 2, 2),
                  upsample_kernels=(16, 16, 4, 4), resblock_kernels=(3, 7, 11),
-                 resblock_dilations=((1, 3, 5), (1, 3, 5), (1, 3, 5))):
+                 resblock_dilations=((1, 3, 5), (1, 3, 5), (1, 3, 5)), padding_mode: str = "reflect"):
         super().__init__()
-        self.conv_pre = weight_norm(nn.Conv1d(n_mels, channels, 7, padding=3))
+        self.conv_pre = weight_norm(nn.Conv1d(n_mels, channels, 7, padding=3, padding_mode=padding_mode))
         self.ups = nn.ModuleList()
         self.resblocks = nn.ModuleList()
         ch = channels
@@ -55,8 +59,8 @@ class HiFiGANGenerator(nn.Module):
                                                            padding=(kernel - rate) // 2)))
             ch //= 2
             for k, d in zip(resblock_kernels, resblock_dilations):
-                self.resblocks.append(ResBlock(ch, k, d))
-        self.conv_post = weight_norm(nn.Conv1d(ch, 1, 7, padding=3))
+                self.resblocks.append(ResBlock(ch, k, d, padding_mode))
+        self.conv_post = weight_norm(nn.Conv1d(ch, 1, 7, padding=3, padding_mode=padding_mode))
         self.n_kernels = len(resblock_kernels)
 
     def forward(self, log_mel: torch.Tensor) -> torch.Tensor:
