@@ -131,3 +131,16 @@ def test_load_model_trains_only_when_asked_and_says_how_long_first(speech_comman
     x, sigma = torch.randn(2, 1, profile.mel.n_mels, profile.mel.n_frames), torch.tensor([0.3, 3.0])
     with torch.no_grad():
         assert torch.allclose(again(x, sigma), trained(x, sigma), atol=1e-6)
+
+
+def test_a_paper_model_that_is_not_shipped_says_what_it_needs_and_how_long_it_takes(monkeypatch, data_home):
+    from scorelab.runs import load_model
+
+    monkeypatch.chdir(BOOK)
+    with pytest.raises(FileNotFoundError) as err:
+        load_model("unet", get_profile("paper"), device="cpu")
+    message = str(err.value)
+    assert "unet-paper-sc09.pt: the book ships no unet for profile 'paper'" in message
+    assert "python -m scorelab train unet --profile paper" in message
+    assert "200000 steps takes about 13.0 h on one NVIDIA H200 (measured" in message
+    assert not (BOOK / "runs").exists()
