@@ -175,7 +175,7 @@ def load_model(kind: str, profile: Profile, regime: str = "full", device=None, t
         classifier_run = model_file("classifier", profile) or _trained_run("classifier", profile, run.parent, device,
                                                                            time_limit_s, log)
     _announce(kind, profile, device, time_limit_s, log)
-    sub = _regime_profile(profile, regime)
+    sub = profile if kind in ("classifier", "evalclassifier") else _regime_profile(profile, regime)  # all labels
     model = train_score_model(kind, sub, run, device=device, log=log, classifier_run=classifier_run,
                               time_limit_s=time_limit_s)
     return model.to(device).eval(), sub
