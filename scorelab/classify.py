@@ -18,8 +18,12 @@ def default_batch(device) -> int:
 
 
 def device_of(model) -> torch.device:
-    """The device a model's weights are on (inputs are moved there)."""
-    return next(model.parameters()).device
+    """The device a model's weights are on (inputs are moved there); the CPU for a model without
+    weights (a fixed rule)."""
+    tensor = next(iter(model.parameters()), None)
+    if tensor is None:
+        tensor = next(iter(model.buffers()), None)
+    return tensor.device if tensor is not None else torch.device("cpu")
 
 
 @torch.no_grad()
