@@ -223,7 +223,7 @@ def cmd_benchmark(args) -> int:
 def cmd_shipped(args) -> int:
     from pathlib import Path
 
-    from .shipped import MANIFEST, _manifest, manifest_of, write_manifest
+    from .shipped import MANIFEST, recorded_files, manifest_of, write_manifest
 
     book = Path(args.book)
     if not (book / "checkpoints").is_dir():
@@ -234,7 +234,7 @@ def cmd_shipped(args) -> int:
         print(f"{MANIFEST}: {len(record['files'])} shipped files, "
               f"{sum(f['bytes'] for f in record['files'].values()) / 1e6:.1f} MB")
         return 0
-    now, stored = manifest_of(book)["files"], _manifest()
+    now, stored = manifest_of(book)["files"], recorded_files()
     differ = sorted(n for n in set(now) | set(stored) if now.get(n) != stored.get(n))
     for name in differ:
         print(f"{name}: {'not recorded' if name not in stored else 'gone' if name not in now else 'changed'}")

@@ -56,7 +56,7 @@ def prepare(*needs: str) -> None:
         package = TOOLS[tool]
         root = hasattr(os, "geteuid") and os.geteuid() == 0
         if root and shutil.which("apt-get"):
-            print(f"installing {package} with apt-get (about a minute) ...")
+            print(f"installing {package} with apt-get ...")
             subprocess.run(["apt-get", "-qq", "update"], check=True, stdout=subprocess.DEVNULL)
             subprocess.run(["apt-get", "-qq", "install", "-y", package], check=True, stdout=subprocess.DEVNULL)
         if not shutil.which(tool):

@@ -130,16 +130,16 @@ def checkpoint_name(kind: str, profile: Profile, regime: str = "full") -> str:
 def model_file(kind: str, profile: Profile, regime: str = "full", progress: bool = True) -> Path | None:
     """The shipped file of a model (fetched if need be: `scorelab.shipped`), None when the book
     ships no such model for this profile. A subnet's frozen classifier is fetched beside it."""
-    from .shipped import _manifest, shipped_file
+    from .shipped import recorded_files, shipped_file
 
     name = "checkpoints/" + checkpoint_name(kind, profile, regime)
-    if name not in _manifest():
+    if name not in recorded_files():
         return None
     path = shipped_file(name, progress=progress)
     if kind.startswith("subnet"):
         info = load_checkpoint(path)["config"].get("classifier", {})
         beside = "checkpoints/" + Path(info.get("file") or info.get("run", "")).name
-        if beside in _manifest():
+        if beside in recorded_files():
             shipped_file(beside, progress=progress)
     return path
 
@@ -232,10 +232,10 @@ def load_or_train(kind: str, profile: Profile, checkpoint: str | os.PathLike, ru
 
 def _measured_hours(kind: str, profile: Profile) -> str:
     """' The full run takes about N h on one H200 (measured).' where the book ships such a figure."""
-    from .shipped import _manifest, shipped_file
+    from .shipped import recorded_files, shipped_file
 
     name = f"results/benchmark-{profile.name}-h200.json"
-    if name not in _manifest():
+    if name not in recorded_files():
         return ""
     try:
         import json
@@ -252,11 +252,11 @@ def _measured_hours(kind: str, profile: Profile) -> str:
 
 def training_log(kind: str, profile: Profile, regime: str = "full") -> Path:
     """The metrics log (loss by step) of a model: shipped beside its checkpoint, else its run's."""
-    from .shipped import _manifest, shipped_file
+    from .shipped import recorded_files, shipped_file
     from .train import METRICS
 
     name = checkpoint_name(kind, profile, regime)[:-3]
-    if f"checkpoints/{name}.metrics.jsonl" in _manifest():
+    if f"checkpoints/{name}.metrics.jsonl" in recorded_files():
         return shipped_file(f"checkpoints/{name}.metrics.jsonl")
     run = Path("runs") / name / METRICS
     if run.is_file():

@@ -37,13 +37,14 @@ def repo_url() -> str:
 
 
 @lru_cache(maxsize=1)
-def _manifest() -> dict[str, dict]:
+def recorded_files() -> dict[str, dict]:
+    """{name relative to book/: {"sha256", "bytes"}} of every shipped file, as recorded."""
     return json.loads(MANIFEST.read_text())["files"]
 
 
 def recorded(name: str) -> dict:
     """{"sha256": ..., "bytes": ...} of a shipped file; a name that is not shipped lists what is."""
-    files = _manifest()
+    files = recorded_files()
     if name not in files:
         folder = name.split("/")[0]
         near = sorted(f for f in files if f.startswith(folder + "/"))
@@ -92,9 +93,9 @@ def shipped_folder(name: str, progress: bool = True) -> Path:
     """A shipped folder (e.g. "results/report-tiny" or "checkpoints") with every recorded file in it:
     the repository's book/NAME when the working directory is book/, else its verified copy in the cache."""
     prefix = name.rstrip("/") + "/"
-    names = {f: info for f, info in _manifest().items() if f.startswith(prefix)}
+    names = {f: info for f, info in recorded_files().items() if f.startswith(prefix)}
     if not names:
-        folders = sorted({f.rsplit("/", 1)[0] for f in _manifest()})
+        folders = sorted({f.rsplit("/", 1)[0] for f in recorded_files()})
         raise FileNotFoundError(f"{name!r} is not a folder shipped with the book; shipped folders: {', '.join(folders)}")
     book = book_folder()
     if book is not None and all((book / f).is_file() for f in names):
@@ -128,6 +129,6 @@ def write_manifest(book: Path) -> dict:
     tmp = MANIFEST.with_name(MANIFEST.name + ".tmp")
     tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     os.replace(tmp, MANIFEST)
-    _manifest.cache_clear()
+    recorded_files.cache_clear()
     return record
 

@@ -85,10 +85,10 @@ def test_a_chapter_runs_alone_fetching_what_it_needs(chapter, reader, monkeypatc
         run_alone(chapter, work)
     finally:
         server.stop()
-    from scorelab.shipped import _manifest
+    from scorelab.shipped import recorded_files
 
     cache = home / ".cache" / "scorelab" / "shipped"
-    fetched = {p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file()} & set(_manifest())
+    fetched = {p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file()} & set(recorded_files())
     assert CHAPTERS[chapter] <= fetched
     assert server.requests and all(p.startswith("/book/") for p in server.requests)
     assert not (work / "runs").exists(), "the chapter trained a model"

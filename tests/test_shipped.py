@@ -17,7 +17,7 @@ NAME = "checkpoints/README.md"  # small, and shipped like the checkpoints
 
 def test_every_shipped_file_matches_its_recorded_hash():
     now = shipped.manifest_of(BOOK)["files"]
-    stored = shipped._manifest()
+    stored = shipped.recorded_files()
     assert sorted(now) == sorted(stored), "run `python -m scorelab shipped --update` after adding or removing a file"
     changed = [n for n in now if now[n] != stored[n]]
     assert not changed, f"changed since recorded: {changed}; run `python -m scorelab shipped --update`"
@@ -32,7 +32,7 @@ def test_the_record_holds_exactly_the_files_git_tracks():
                                  text=True, check=True).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout: the tracked files cannot be listed")
-    assert sorted(shipped._manifest()) == sorted(tracked)
+    assert sorted(shipped.recorded_files()) == sorted(tracked)
 
 
 def test_the_check_command_names_a_changed_file(tmp_path, capsys):
@@ -81,7 +81,7 @@ def test_a_file_that_differs_from_its_record_is_refused(tmp_path, monkeypatch, d
 
 
 def test_a_shipped_folder_arrives_whole(tmp_path, monkeypatch, data_home, file_server):
-    names = [n for n in shipped._manifest() if n.startswith("results/report-tiny/")]
+    names = [n for n in shipped.recorded_files() if n.startswith("results/report-tiny/")]
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SCORELAB_REPO_URL", serve_book(file_server, names))
     folder = shipped.shipped_folder("results/report-tiny", progress=False)

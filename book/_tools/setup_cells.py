@@ -18,7 +18,7 @@ from scorelab.colab import SETUP_TAG, setup_cell
 
 BOOK = Path(__file__).resolve().parent.parent
 NEEDS = {"01_speech_as_log_mel": ("espeak-ng",)}  # chapter 1 makes the synthetic digits on first use
-MARK = "# Setup: where scorelab is missing"
+MARK = setup_cell().splitlines()[0]  # how a setup cell is recognised
 
 
 def chapters() -> list[Path]:
