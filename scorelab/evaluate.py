@@ -229,19 +229,22 @@ def reference_features(extractor, reference: str = "fsdd", root: str | None = No
     from .data import load_dataset
 
     def compute():
-        ref = reference_clips(reference, extractor.label_names, root, split)  # fetched below if need be
+        ref = reference_clips(reference, extractor.label_names, root, split, download)
         f = features_of(extractor, ref.waves, ref.labels)
         return {"features": f.features, "probs": f.probs, "labels": f.labels}
 
-    if reference in ("fsdd", "sc09"):
-        files = load_dataset(reference, split, root, labels=extractor.label_names, download=download).fingerprint()
-    else:
-        files = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(Path(reference).glob("*.wav"))]
-    profile = getattr(extractor, "profile", None)
-    parts = {"what": "reference-features", "extractor": extractor.name, "model": run_cache.module_digest(extractor.model),
-             "profile": None if profile is None else config_to_dict(profile), "labels": list(extractor.label_names),
-             "files": files}
-    return FeatureSet(**run_cache.cached(parts, compute))
+    def describe():
+        if reference in ("fsdd", "sc09"):
+            files = load_dataset(reference, split, root, labels=extractor.label_names, download=download).fingerprint()
+        else:
+            files = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(Path(reference).glob("*.wav"))]
+        profile = getattr(extractor, "profile", None)
+        return {"what": "reference-features", "extractor": extractor.name,
+                "model": run_cache.module_digest(extractor.model),
+                "profile": None if profile is None else config_to_dict(profile), "labels": list(extractor.label_names),
+                "files": files}
+
+    return FeatureSet(**run_cache.cached(describe, compute))
 
 
 def scores(clips: FeatureSet, ref: FeatureSet | None = None) -> dict:

@@ -33,11 +33,13 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
 
     if cond_fn is not None:
         return sample()
-    parts = {"what": "samples", "model": run_cache.module_digest(model), "classifier": run_cache.module_digest(classifier),
-             "labels": None if labels is None else torch.as_tensor(labels).tolist(), "gamma": gamma,
-             "n": n, "sampler": sampler, "steps": steps, "seed": seed, "batch": batch, "device": str(device),
-             "sde": config_to_dict(profile)["sde"], "mel": config_to_dict(profile)["mel"]}
-    return run_cache.cached(parts, sample)
+    def describe():
+        return {"what": "samples", "model": run_cache.module_digest(model), "classifier": run_cache.module_digest(classifier),
+                "labels": None if labels is None else torch.as_tensor(labels).tolist(), "gamma": gamma,
+                "n": n, "sampler": sampler, "steps": steps, "seed": seed, "batch": batch, "device": str(device),
+                "sde": config_to_dict(profile)["sde"], "mel": config_to_dict(profile)["mel"]}
+
+    return run_cache.cached(describe, sample)
 
 
 def _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, progress, classifier, labels, gamma):

@@ -93,13 +93,15 @@ def _locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def cached(parts: dict, compute: Callable[[], object]):
+def cached(parts: dict | Callable[[], dict], compute: Callable[[], object]):
     """compute(), or what an earlier call with the same `parts` (and the same code, torch and
-    CPU settings) stored; plain compute() when no cache folder is set. compute returns a tensor,
-    or a dict, list or tuple of tensors (kept on the CPU)."""
+    CPU settings) stored; plain compute() when no cache folder is set. `parts` may be a function
+    that describes the call, so that hashing weights and files is only done when a cache is kept.
+    compute returns a tensor, or a dict, list or tuple of tensors (kept on the CPU)."""
     root = folder()
     if root is None:
         return compute()
+    parts = parts() if callable(parts) else parts
     root.mkdir(parents=True, exist_ok=True)
     path = root / f"{parts.get('what', 'result')}-{key(parts)}.pt"
     with _locked(path.with_suffix(".lock")):

@@ -36,6 +36,9 @@ def test_nothing_is_cached_without_the_folder(monkeypatch):
     monkeypatch.delenv("SCORELAB_RUN_CACHE", raising=False)
     (a, first), (b, again) = draws(seed=1), draws(seed=1)
     assert first == again > 0 and torch.equal(a, b)
+    described = []
+    assert run_cache.cached(lambda: described.append(1) or {"what": "x"}, lambda: 7) == 7
+    assert described == []  # without a cache, the call is not described (no weights or files hashed)
 
 
 def test_an_identical_call_is_read_back_and_any_change_samples_again(tmp_path, monkeypatch):
