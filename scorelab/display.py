@@ -61,6 +61,45 @@ def players(clips: dict[str, torch.Tensor], sample_rate: int = 16000, peak: floa
     return Players(clips, sample_rate, peak)
 
 
+class Notice:
+    """A one-line message that displays itself in a notebook where a result could not be made."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return f'<p class="scorelab-notice"><em>{html.escape(self.text)}</em></p>'
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+_HIFIGANS: dict = {}
+
+
+def hifigan_players(log_mels: dict[str, torch.Tensor], cfg: MelConfig = MelConfig()) -> Players | Notice:
+    """Players of the pretrained 16 kHz HiFi-GAN's rendering of each natural-log Mel, labelled
+    "LABEL, HiFi-GAN", to put beside Griffin-Lim's. The vocoder is fetched once into the data home
+    where a network exists (or read from $SCORELAB_HIFIGAN); where it cannot be had, the result is
+    a Notice that says why, and the Griffin-Lim players stand alone."""
+    import os
+
+    from .audio.vocoders import HiFiGAN
+    from .download import DownloadError
+
+    key = (cfg, os.environ.get("SCORELAB_HIFIGAN"))
+    if key not in _HIFIGANS:
+        try:
+            _HIFIGANS[key] = HiFiGAN.from_pretrained(cfg=cfg)
+        except (DownloadError, FileNotFoundError) as exc:
+            reason = str(exc).split(". ")[0]
+            return Notice(f"HiFi-GAN is not available here, so Griffin-Lim above is the vocoder: {reason}. "
+                          "To use a copy fetched elsewhere, set SCORELAB_HIFIGAN=/path/to/generator.ckpt")
+    vocoder = _HIFIGANS[key]
+    return Players({f"{label}, HiFi-GAN": vocoder(mel.detach().float().cpu()) for label, mel in log_mels.items()},
+                   cfg.sample_rate)
+
+
 def _finish(fig):
     """Detach a finished figure from pyplot, so a notebook shows it exactly once: as the value
     the plotting call returns (pyplot's own end-of-cell display would show it a second time)."""

@@ -140,3 +140,25 @@ def test_shipped_files_are_reached_only_through_scorelab_shipped(nb):
                     f"{nb.name} cell {i}: {text!r} names a shipped file directly; use load_model / shipped_file"
         assert not re.search(r"\bload_trained\(|\bload_or_train\(", code), \
             f"{nb.name} cell {i}: load models with scorelab.runs.load_model (it finds shipped files anywhere)"
+
+
+NOISE_ONLY = {"03_diffusion_in_log_mel.ipynb"}  # its players let the reader hear noise levels, not speech
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_speech_played_through_griffin_lim_is_offered_through_hifigan_too(nb):
+    """Where a chapter plays speech through Griffin-Lim, a cell right after offers the same log-Mels
+    through the pretrained HiFi-GAN (display.hifigan_players: players with a network, a notice
+    without one), its output ignored by nbval because it depends on the network."""
+    cs = cells(nb)
+    played = [i for i, c in enumerate(cs) if c["cell_type"] == "code" and re.search(r"\bplayers\(", source(c))
+              and not re.search(r"\bhifigan_players\(", source(c))]
+    offered = [i for i, c in enumerate(cs) if c["cell_type"] == "code" and "hifigan_players(" in source(c)]
+    for i in offered:
+        assert "nbval-ignore-output" in cs[i].get("metadata", {}).get("tags", []), \
+            f"{nb.name} cell {i}: HiFi-GAN's output depends on the network; tag the cell nbval-ignore-output"
+    if not played or nb.name in NOISE_ONLY:
+        return
+    last = played[-1]
+    assert any(last < i <= last + 2 for i in offered), \
+        f"{nb.name}: cell {last} plays Griffin-Lim audio; offer the same log-Mels through hifigan_players right after"

@@ -100,3 +100,47 @@ def test_hifigan_matches_speechbrains_own_libritts_16k_model(tmp_path):
     print(f"largest sample difference from SpeechBrain's decode_batch: {largest:.2e}")
     assert largest < 1e-5
     assert torch.equal(ours(log_mel), mine[:, 5 * 256:-5 * 256])
+
+
+def test_hifigan_players_render_each_log_mel_beside_griffin_lim(tmp_path, monkeypatch):
+    """The chapters' HiFi-GAN cell: with a generator at hand (here a file named by SCORELAB_HIFIGAN),
+    one labelled player per log-Mel holding that generator's waveform; without one (no file, no
+    network), a notice that says why and how to provide one, and no player."""
+    import base64
+    import io
+    import wave
+
+    import numpy as np
+
+    from scorelab.display import Notice, Players, hifigan_players
+
+    torch.manual_seed(0)
+    path = tmp_path / "generator.ckpt"
+    torch.save(HiFiGANGenerator().state_dict(), path)
+    monkeypatch.setenv("SCORELAB_HIFIGAN", str(path))
+    mels = {"seven": torch.randn(80, 12) - 5, "three": torch.randn(80, 12) - 5}
+    shown = hifigan_players(mels)
+    assert isinstance(shown, Players) and list(shown.clips) == ["seven, HiFi-GAN", "three, HiFi-GAN"]
+    expected = HiFiGAN.from_pretrained(path)(mels["three"])
+    assert torch.allclose(shown.clips["three, HiFi-GAN"], expected, atol=1e-6)
+    page = shown._repr_html_()
+    blob = re.findall(r"base64,([A-Za-z0-9+/=]+)", page)[1]
+    with wave.open(io.BytesIO(base64.b64decode(blob))) as w:
+        assert w.getnframes() == 12 * 256 and w.getframerate() == 16000
+
+    monkeypatch.setenv("SCORELAB_HIFIGAN", str(tmp_path / "absent.ckpt"))
+    notice = hifigan_players(mels)
+    assert isinstance(notice, Notice) and "<audio" not in notice._repr_html_()
+    assert "absent.ckpt" in repr(notice) and "Griffin-Lim" in repr(notice) and "SCORELAB_HIFIGAN" in repr(notice)
+    assert np.isfinite(expected.numpy()).all()
+
+
+def test_hifigan_players_offline_say_so(data_home, monkeypatch):
+    from scorelab.display import Notice, hifigan_players
+
+    def refuse(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr("urllib.request.urlopen", refuse)
+    notice = hifigan_players({"seven": torch.zeros(80, 12)})
+    assert isinstance(notice, Notice) and "cannot reach https://huggingface.co" in repr(notice)
