@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from scorelab.devices import default_device, on_gpu
+from scorelab.devices import GPU_SAMPLE_SCALE, default_device, on_gpu, sample_scale
 
 
 def test_the_gpu_when_there_is_one_else_the_cpu(monkeypatch):
@@ -30,3 +30,18 @@ def test_a_device_that_is_not_there_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("SCORELAB_DEVICE", "gpu please")
     with pytest.raises(ValueError, match="not a device"):
         default_device()
+
+
+def test_a_gpu_draws_more_clips_the_cpu_the_books_counts(monkeypatch):
+    monkeypatch.delenv("SCORELAB_SAMPLE_SCALE", raising=False)
+    assert sample_scale("cpu") == 1 and sample_scale(torch.device("cuda")) == GPU_SAMPLE_SCALE > 1
+    monkeypatch.setenv("SCORELAB_DEVICE", "cpu")
+    assert sample_scale() == 1  # the device the chapters use when none is given
+    monkeypatch.setenv("SCORELAB_SAMPLE_SCALE", "1")
+    assert sample_scale("cuda") == 1  # the book's own figures, reproduced on a GPU
+    monkeypatch.setenv("SCORELAB_SAMPLE_SCALE", "3")
+    assert sample_scale("cpu") == 3
+    for wrong in ("0", "2.5", "many"):
+        monkeypatch.setenv("SCORELAB_SAMPLE_SCALE", wrong)
+        with pytest.raises(ValueError, match="SCORELAB_SAMPLE_SCALE"):
+            sample_scale("cpu")
