@@ -5,10 +5,7 @@ fetched into the cache; with the server gone and the cache removed, they stop wi
 message. (FSDD itself comes from $SCORELAB_FSDD: a reader's run downloads it, this machine cannot.)"""
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 from pathlib import Path
 
 import nbformat
@@ -31,28 +28,16 @@ pytestmark = [pytest.mark.slow,
                                  reason="no FSDD recordings: set SCORELAB_FSDD (a reader's run downloads them)")]
 
 
-class RepositoryServer:
-    """The repository's files over HTTP on 127.0.0.1, as raw.githubusercontent.com serves a ref."""
+def _tool():
+    import importlib.util
 
-    def __init__(self):
-        self.requests: list[str] = []
-        handler = functools.partial(_QuietHandler, directory=str(ROOT), log=self.requests)
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    spec = importlib.util.spec_from_file_location("time_chapters", ROOT / "book" / "_tools" / "time_chapters.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *args, log=None, **kwargs):
-        self.log = log
-        super().__init__(*args, **kwargs)
-
-    def log_message(self, fmt, *args):
-        self.log.append(self.path)
+RepositoryServer = _tool().RepositoryServer  # the repository's files over HTTP on 127.0.0.1
 
 
 @pytest.fixture
