@@ -19,7 +19,7 @@ from scorelab.config import DIGITS
 ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINTS = ROOT / "book" / "checkpoints"
 CHAPTER_9 = ROOT / "book" / "09_evaluating_generated_speech.ipynb"
-ROW = "20 real test clips"
+ROW = "table[real]"  # the chapter's real-clip row: 20 shuffled test clips on the CPU
 METRICS = ("fid", "is", "mis", "am", "accuracy")
 
 
