@@ -162,3 +162,16 @@ def test_speech_played_through_griffin_lim_is_offered_through_hifigan_too(nb):
     last = played[-1]
     assert any(last < i <= last + 2 for i in offered), \
         f"{nb.name}: cell {last} plays Griffin-Lim audio; offer the same log-Mels through hifigan_players right after"
+
+
+HISTORY = re.compile(r"\bthe issue\b|\bthis project set\b|\brenderings? of this page\b|\bthis machine\b", re.I)
+
+
+@pytest.mark.parametrize("page", CHAPTERS + sorted((ROOT / "book").glob("*.md")), ids=lambda p: p.name)
+def test_prose_speaks_of_the_subject_not_of_how_the_book_was_made(page):
+    """Chapters explain speech, scores, classifiers and evaluation; how the project was built (its
+    issues, goals, machines, re-renderings) belongs in book/checkpoints/README.md, not in the book."""
+    texts = [page.read_text()] if page.suffix == ".md" else [source(c) for c in cells(page)]
+    for text in texts:
+        found = HISTORY.search(text)
+        assert not found, f"{page.name}: {found.group(0)!r} narrates the project; write about the subject"
