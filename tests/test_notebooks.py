@@ -175,3 +175,33 @@ def test_prose_speaks_of_the_subject_not_of_how_the_book_was_made(page):
     for text in texts:
         found = HISTORY.search(text)
         assert not found, f"{page.name}: {found.group(0)!r} narrates the project; write about the subject"
+
+
+SHOWN = {  # the code a chapter explains, shown from the package so the page shows the tested code
+    "02_score_matching_fundamentals.ipynb": {("losses.py", "dsm_loss"), ("sampling.py", "heun_sampler")},
+    "03_diffusion_in_log_mel.ipynb": {("nets/precond.py", "ScoreModel.forward")},
+    "05_classifier_guidance.ipynb": {("guidance.py", "classifier_log_prob_grad")},
+    "06_score_subnet.ipynb": {("nets/score_subnet.py", "ScoreSubnet.forward")},
+    "09_evaluating_generated_speech.ipynb": {("metrics.py", "frechet_distance")},
+}
+INCLUDE = re.compile(r"```\{literalinclude\} \.\./scorelab/(\S+)\n:pyobject: (\S+)")
+
+
+def _defines(path: Path, dotted: str) -> bool:
+    import ast
+
+    body = ast.parse(path.read_text()).body
+    for name in dotted.split("."):
+        found = [n for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name]
+        if not found:
+            return False
+        body = found[0].body
+    return True
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_chapters_show_the_tested_code_they_explain(nb):
+    shown = {m for c in cells(nb) if c["cell_type"] == "markdown" for m in INCLUDE.findall(source(c))}
+    assert SHOWN.get(nb.name, set()) <= shown, f"{nb.name}: show {SHOWN[nb.name] - shown} with literalinclude"
+    for path, obj in shown:
+        assert _defines(ROOT / "scorelab" / path, obj), f"{nb.name}: scorelab/{path} has no {obj}"
