@@ -62,3 +62,24 @@ def test_the_paper_is_linked_from_the_first_page_and_the_readme():
 def test_no_citation_by_bare_names(page):
     bare = re.findall(r"\b[A-Z][a-z]+(?: et al\.| & [A-Z][a-z]+),? \(?(?:19|20)\d\d\b", prose(page))
     assert not bare, f"{page.name}: cite {bare} with {{cite:t}}`key` from {BIB.name}"
+
+
+def test_reference_pages_are_in_the_book_and_chapters_link_the_glossary():
+    toc = (ROOT / "_toc.yml").read_text()
+    for page in ("prerequisites", "notation", "glossary", "references"):
+        assert f"book/{page}" in toc, f"book/{page}.md is not in _toc.yml"
+    glossary = (ROOT / "book" / "glossary.md").read_text()
+    body = glossary.split("```{glossary}")[1].split("```")[0]
+    terms = {line.strip().lower() for line in body.splitlines() if line and not line.startswith(" ")}
+    assert len(terms) >= 20, f"only {len(terms)} glossary terms"
+    notation = (ROOT / "book" / "notation.md").read_text()
+    labels = set(re.findall(r"^\$\$ \((eq-[a-z-]+)\)$", notation, re.M))
+    assert {"eq-ve-sde", "eq-reverse-sde", "eq-pf-ode", "eq-dsm", "eq-precond", "eq-heun", "eq-guidance"} <= labels
+    for page in PAGES:
+        text = prose(page)
+        for ref in re.findall(r"\{eq\}`([^`]+)`", text):
+            assert ref in labels, f"{page.name}: equation {ref} is not on the notation page"
+        for ref in re.findall(r"\{term\}`(?:[^`<]*<)?([^`>]+)>?`", text):
+            assert ref.lower() in terms, f"{page.name}: {ref!r} is not a glossary term"
+        if page.suffix == ".ipynb":
+            assert "{term}`" in text, f"{page.name}: link the terms it introduces to the glossary"
