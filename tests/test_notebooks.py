@@ -205,3 +205,13 @@ def test_chapters_show_the_tested_code_they_explain(nb):
     assert SHOWN.get(nb.name, set()) <= shown, f"{nb.name}: show {SHOWN[nb.name] - shown} with literalinclude"
     for path, obj in shown:
         assert _defines(ROOT / "scorelab" / path, obj), f"{nb.name}: scorelab/{path} has no {obj}"
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_every_exercise_has_a_folded_hint(nb):
+    text = next(source(c) for c in cells(nb) if c["cell_type"] == "markdown" and "## Exercises" in source(c))
+    exercises = re.split(r"^\d+\. ", text.split("## Exercises", 1)[1], flags=re.M)[1:]
+    assert exercises, f"{nb.name}: no numbered exercises"
+    for n, exercise in enumerate(exercises, 1):
+        assert re.search(r":::\{admonition\} (Hint|Solution)\n\s*:class: dropdown\n\n\s*\S", exercise), \
+            f"{nb.name}: exercise {n} needs a hint or solution folded in a dropdown admonition"
