@@ -100,6 +100,27 @@ def hifigan_players(log_mels: dict[str, torch.Tensor], cfg: MelConfig = MelConfi
                    cfg.sample_rate)
 
 
+def glue_numbers(numbers: dict[str, str]) -> int:
+    """Hand {name: text} to myst-nb's `glue`, so the website's prose quotes the numbers a cell
+    computed ({glue:text}`name`) and cannot contradict them. Nothing is displayed in the
+    notebook. Where myst-nb is not installed (Colab, a plain Jupyter) nothing happens: only the
+    website build reads glued values. Returns how many were glued."""
+    try:
+        from myst_nb import glue
+    except ImportError:
+        return 0
+    for name, text in numbers.items():
+        glue(name, _Plain(text), display=False)
+    return len(numbers)
+
+
+class _Plain(str):
+    """A string whose text form has no quotes, so that {glue:text} pastes it as it reads."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _finish(fig):
     """Detach a finished figure from pyplot, so a notebook shows it exactly once: as the value
     the plotting call returns (pyplot's own end-of-cell display would show it a second time)."""

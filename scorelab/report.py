@@ -324,6 +324,29 @@ def format_report(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def report_numbers(report: dict) -> dict[str, str]:
+    """The report's figures as prose quotes them, for `display.glue_numbers`: for every row
+    (key `r_<row key>` with '-' as '_') its FID to one decimal (`_fid`), its guided accuracy in
+    whole per cent (`_accuracy`), GMACs per clip (`_gmacs`) and trainable parameters in millions
+    (`_params`); and what the gradient-taps variant saves against the full ScoreSubnet, in whole
+    per cent of parameters and of guided GMACs (`gradtaps_params_saving`, `gradtaps_gmacs_saving`);
+    and the number of rows and clips per row (`rows`, `clips_per_row`)."""
+    rows = {row["key"]: row for row in report["rows"]}
+    out = {"rows": str(len(rows)), "clips_per_row": str(report["clips_per_row"])}
+    for key, row in rows.items():
+        name = "r_" + key.replace("-", "_")
+        out[f"{name}_fid"] = f"{row['fid']:.1f}"
+        if row.get("accuracy") is not None:
+            out[f"{name}_accuracy"] = f"{100 * row['accuracy']:.0f} %"
+        out[f"{name}_gmacs"] = f"{row['gmacs_per_clip']:.0f}"
+        out[f"{name}_params"] = f"{row['trainable_params'] / 1e6:.2f} M"
+    full, variant = rows.get("full_subnet_g3"), rows.get("full_subnet-gradtaps_g3")
+    if full and variant:
+        out["gradtaps_params_saving"] = f"{100 * (1 - variant['trainable_params'] / full['trainable_params']):.0f} %"
+        out["gradtaps_gmacs_saving"] = f"{100 * (1 - variant['gmacs_per_clip'] / full['gmacs_per_clip']):.0f} %"
+    return out
+
+
 def _main_rows(report: dict, regime: str | None = None) -> list[dict]:
     return [r for r in report["rows"] if r["row"]["gamma"] in (0.0, 3.0) and regime in (None, r["row"]["regime"])]
 

@@ -113,3 +113,38 @@ def test_a_stored_row_is_computed_again_when_its_model_file_changed(tmp_path):
     kept = run_report("tiny", out, checkpoints, n=10, steps=4, rows=rows, log=said.append)["rows"][0]
     assert kept == again and not (out / "checkpoints").exists()
     assert any("stored row kept" in line for line in said)
+
+
+def test_report_numbers_are_the_rows_figures_as_prose_quotes_them():
+    from scorelab.report import report_numbers
+
+    report = {"clips_per_row": 50, "rows": [
+        {"key": "full_subnet_g3", "fid": 9.1967, "accuracy": 0.9, "gmacs_per_clip": 169.814, "trainable_params": 651121},
+        {"key": "full_subnet-gradtaps_g3", "fid": 35.033, "accuracy": 0.36, "gmacs_per_clip": 168.46,
+         "trainable_params": 614257},
+        {"key": "full_unet_g0", "fid": 10.528, "gmacs_per_clip": 45.873, "trainable_params": 1232129}]}
+    numbers = report_numbers(report)
+    assert numbers["r_full_subnet_g3_fid"] == "9.2" and numbers["r_full_subnet_g3_accuracy"] == "90 %"
+    assert numbers["r_full_subnet_gradtaps_g3_fid"] == "35.0" and numbers["r_full_unet_g0_gmacs"] == "46"
+    assert numbers["r_full_unet_g0_params"] == "1.23 M" and "r_full_unet_g0_accuracy" not in numbers
+    assert numbers["gradtaps_params_saving"] == "6 %" and numbers["gradtaps_gmacs_saving"] == "1 %"
+    assert numbers["rows"] == "3" and numbers["clips_per_row"] == "50"
+
+
+def test_glued_numbers_paste_without_quotes_and_need_no_myst_nb(monkeypatch):
+    import builtins
+
+    from IPython.core.formatters import format_display_data
+
+    from scorelab.display import _Plain, glue_numbers
+
+    assert format_display_data(_Plain("90 %"))[0]["text/plain"] == "90 %"
+    real_import = builtins.__import__
+
+    def no_myst_nb(name, *args, **kwargs):
+        if name.startswith("myst_nb"):
+            raise ImportError("no myst_nb on Colab")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_myst_nb)
+    assert glue_numbers({"x": "1"}) == 0
