@@ -84,19 +84,19 @@ def hifigan_players(log_mels: dict[str, torch.Tensor], cfg: MelConfig = MelConfi
     a Notice that says why, and the Griffin-Lim players stand alone."""
     import os
 
-    from .audio.vocoders import HiFiGAN
+    from .audio.vocoders import load_vocoder
     from .download import DownloadError
 
     key = (cfg, os.environ.get("SCORELAB_HIFIGAN"))
     if key not in _HIFIGANS:
         try:
-            _HIFIGANS[key] = HiFiGAN.from_pretrained(cfg=cfg)
+            _HIFIGANS[key] = load_vocoder("hifigan", cfg)
         except (DownloadError, FileNotFoundError) as exc:
             reason = str(exc).split(". ")[0]
             return Notice(f"HiFi-GAN is not available here, so Griffin-Lim above is the vocoder: {reason}. "
                           "To use a copy fetched elsewhere, set SCORELAB_HIFIGAN=/path/to/generator.ckpt")
     vocoder = _HIFIGANS[key]
-    return Players({f"{label}, HiFi-GAN": vocoder(mel.detach().float().cpu()) for label, mel in log_mels.items()},
+    return players({f"{label}, HiFi-GAN": vocoder(mel.detach().float().cpu()) for label, mel in log_mels.items()},
                    cfg.sample_rate)
 
 
