@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -9,6 +10,7 @@ import torch
 from .audio import denormalize, load_vocoder, write_audio
 from . import run_cache
 from .config import Profile, config_to_dict
+from .guidance import guided_score
 from .sampling import get_sampler
 from .sde import make_sde
 
@@ -19,7 +21,9 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
     """n samples in model space, shape (n, 1, n_mels, frames), in batches of `batch`.
 
     With `classifier` and `labels` (n,), each sample is guided toward its label with strength
-    gamma (classifier guidance); `cond_fn` adds any other guidance term.
+    gamma (`guidance.guided_score`: a ScoreSubnet built on that classifier runs it forward once
+    per score evaluation for both its taps and the guidance gradient); `cond_fn` adds any other
+    guidance term.
     One generator seeded with `seed` drives every batch, so the same call gives the same samples.
     With $SCORELAB_RUN_CACHE set, an identical earlier call's samples are read back instead
     of sampled again (`scorelab.run_cache`; never with a `cond_fn`, which cannot be compared).
@@ -43,8 +47,6 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
 
 
 def _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, progress, classifier, labels, gamma):
-    from .guidance import classifier_guidance
-
     run = get_sampler(sampler)
     sde = make_sde(profile.sde)
     gen = torch.Generator(device=device).manual_seed(seed)
@@ -52,11 +54,11 @@ def _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, pro
     out = []
     for start in range(0, n, batch):
         size = min(batch, n - start)
-        guide = cond_fn
-        if classifier is not None:
-            term = classifier_guidance(classifier, labels[start:start + size].to(device), gamma)
-            guide = term if cond_fn is None else (lambda x, s, a=term, b=cond_fn: a(x, s) + b(x, s))
-        out.append(run(model, sde, (size, *shape), steps, cond_fn=guide, generator=gen,
+        score_fn = model
+        if classifier is not None:  # the guided score, one classifier pass where the model shares it
+            y = labels[start:start + size].to(device)
+            score_fn = partial(guided_score, model, classifier, labels=y, gamma=gamma)
+        out.append(run(score_fn, sde, (size, *shape), steps, cond_fn=cond_fn, generator=gen,
                        device=device, progress=progress).cpu())
     return torch.cat(out)
 

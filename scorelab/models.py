@@ -35,8 +35,20 @@ def build_unet(profile: Profile) -> ScoreModel:
     return ScoreModel(UNet(profile.unet), sigma_data=profile.mel.sigma_data, mode=mode)
 
 
+def require_ve_sde(profile: Profile, what: str) -> None:
+    """The classifier scales its input by 1/sqrt(sigma^2 + sigma_data^2) and ScoreSubnet sits in
+    the EDM preconditioning: both assume x_t = x_0 + sigma z, the VE SDE."""
+    if profile.sde.kind != "ve":
+        raise ValueError(
+            f"{what} supports the VE SDE only (profile.sde.kind 've', the paper's): its input scaling "
+            f"and preconditioning assume x_t = x_0 + sigma z, which does not hold for sde.kind "
+            f"{profile.sde.kind!r}. Use the VE SDE, or the U-Net alone, which supports 'vp' by "
+            "predicting the noise")
+
+
 def build_classifier(profile: Profile) -> NoisyClassifier:
     """The noise-conditioned classifier over the profile's labels: logits = model(x, sigma)."""
+    require_ve_sde(profile, "the noise-conditioned classifier")
     return NoisyClassifier(profile.classifier, num_classes=len(profile.data.labels),
                            sigma_data=profile.mel.sigma_data)
 
@@ -46,6 +58,7 @@ def build_subnet(profile: Profile, classifier: nn.Module | None = None, taps: st
     taps: "features+gradients" (the full model) or "gradients" (the gradient-taps variant)."""
     import dataclasses
 
+    require_ve_sde(profile, "ScoreSubnet")
     cfg = profile.subnet if taps is None else dataclasses.replace(profile.subnet, taps=taps)
     classifier = classifier if classifier is not None else build_classifier(profile)
     return ScoreModel(ScoreSubnet(classifier, cfg), sigma_data=profile.mel.sigma_data)

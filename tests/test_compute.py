@@ -45,6 +45,12 @@ def test_paper_profile_reproduces_the_compute_table(capsys):
     assert abs(uncond["trainable_params"] / paper["ScoreSubnet, unconditional"]["trainable_params"] - 1) < 0.05
     assert abs(cond["total_params"] / paper["ScoreSubnet, conditional (gamma = 3)"]["total_params"] - 1) < 0.05
     assert abs(uncond["gmacs"] / paper["ScoreSubnet, unconditional"]["gmacs"] - 1) < 0.10
-    assert abs(cond["gmacs"] / paper["ScoreSubnet, conditional (gamma = 3)"]["gmacs"] - 1) < 0.10
+    # the paper's 16.44 reads as a guided step with its own classifier pass; scorelab's default
+    # shares the subnet's pass and saves exactly one classifier forward
+    separate = ours["ScoreSubnet, conditional (gamma = 3), separate classifier pass"]
+    assert abs(separate["gmacs"] / paper["ScoreSubnet, conditional (gamma = 3)"]["gmacs"] - 1) < 0.10
+    forward = ours["Classifier (frozen), one forward pass"]["gmacs"]
+    assert abs(separate["gmacs"] - cond["gmacs"] - forward) < 0.01 * forward
+    assert cond["gmacs"] < 0.9 * paper["ScoreSubnet, conditional (gamma = 3)"]["gmacs"]
     variant = ours["Gradient-taps variant, unconditional"]
     assert variant["gmacs"] < uncond["gmacs"] and variant["trainable_params"] < uncond["trainable_params"]

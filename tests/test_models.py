@@ -92,3 +92,16 @@ def test_weights_fingerprint():
     assert weights_fingerprint(a) == weights_fingerprint({"w": torch.tensor([1.0, -0.0, -2.5]), "b": a["b"]})
     assert weights_fingerprint(a) != weights_fingerprint({"w": torch.tensor([1.0, 0.0, -2.0]), "b": a["b"]})
     assert weights_fingerprint(a) != weights_fingerprint({"v": a["w"], "b": a["b"]})
+
+
+def test_classifier_and_subnet_refuse_the_vp_sde_and_the_unet_takes_it():
+    """The classifier's input scaling and ScoreSubnet's preconditioning assume the VE SDE; under VP
+    they would be silently wrong, so building them says so. The U-Net predicts the noise there."""
+    import dataclasses
+
+    profile = get_profile("micro")
+    vp = profile.replace(sde=dataclasses.replace(profile.sde, kind="vp"))
+    for kind in ("classifier", "evalclassifier", "subnet", "subnet-gradtaps"):
+        with pytest.raises(ValueError, match="VE SDE only .* sde.kind 'vp'"):
+            build_model(kind, vp)
+    assert build_model("unet", vp).mode == "eps" and build_model("unet", profile).mode == "edm"

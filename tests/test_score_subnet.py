@@ -76,3 +76,55 @@ def test_gradient_taps_variant_is_cheaper():
     assert trainable[1] < trainable[0] and macs[1] < macs[0]
     with pytest.raises(ValueError, match="features\\+gradients, gradients"):
         ScoreSubnet(clf, SubnetConfig(taps="everything"))
+
+
+class _CountingForward:
+    """Counts forward passes of a module through a hook."""
+
+    def __init__(self, module):
+        self.calls = 0
+        module.register_forward_hook(lambda *_: setattr(self, "calls", self.calls + 1))
+
+
+@pytest.mark.parametrize("taps", ["features+gradients", "gradients"])
+def test_guided_score_shares_one_classifier_pass_and_agrees_with_two(taps):
+    """guided_score on a ScoreSubnet runs its classifier forward once (taps and guidance gradient
+    from one graph) and gives the same guided score as the score plus a separate guidance pass."""
+    from scorelab.guidance import classifier_log_prob_grad, guided_score
+
+    clf = small_classifier()
+    model = ScoreModel(ScoreSubnet(clf, SubnetConfig(**{**SUB_CFG.__dict__, "taps": taps}))).eval()
+    torch.manual_seed(1)
+    for p in model.backbone.parameters():  # trained-looking weights, so every path matters
+        if p.requires_grad:
+            p.data.normal_(0, 0.2)
+    x, sigma, labels = torch.randn(3, 1, 80, 63), torch.tensor([0.3, 1.0, 5.0]), torch.tensor([0, 2, 1])
+    counter = _CountingForward(clf)
+    with torch.no_grad():
+        shared = guided_score(model, clf, x, sigma, labels, gamma=3.0)
+        assert counter.calls == 1
+        separate = guided_score(model, clf, x, sigma, labels, gamma=3.0, shared=False)
+        assert counter.calls == 3
+        by_hand = model(x, sigma) + 3.0 * classifier_log_prob_grad(clf, x, sigma, labels)
+    assert shared.abs().max() > 0.1 and (separate - by_hand).abs().max() == 0
+    torch.testing.assert_close(shared, separate, rtol=1e-5, atol=1e-5)
+    # another classifier than the subnet's own: never shared, always its own pass
+    other = small_classifier()
+    counter_other = _CountingForward(other)
+    with torch.no_grad():
+        guided_score(model, other, x, sigma, labels)
+    assert counter_other.calls == 1 and counter.calls == 6  # 5 above, then the subnet's own taps
+
+
+def test_generate_with_guidance_uses_the_shared_pass(monkeypatch):
+    """Guided sampling of a ScoreSubnet goes through guided_score with one classifier forward pass
+    per score evaluation."""
+    from scorelab.config import get_profile
+    from scorelab.generate import generate
+
+    profile = get_profile("micro")
+    clf = NoisyClassifier(profile.classifier, num_classes=len(profile.data.labels))
+    model = ScoreModel(ScoreSubnet(clf, profile.subnet)).eval()
+    counter = _CountingForward(clf)
+    generate(model, profile, 2, sampler="heun", steps=3, classifier=clf, labels=torch.tensor([0, 1]), gamma=3.0)
+    assert counter.calls == 5  # Heun, 3 steps: 2 + 2 + 1 score evaluations, one classifier pass each

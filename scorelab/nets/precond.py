@@ -15,6 +15,11 @@ from torch import nn
 from ..tensors import batch_broadcast
 
 
+def batch_sigma(sigma: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """sigma as one value per example of x, in x's dtype."""
+    return sigma.to(x.dtype).expand(x.shape[0]) if sigma.dim() == 0 else sigma.to(x.dtype)
+
+
 class ScoreModel(nn.Module):
     """score = model(x, sigma) for a backbone F(x, sigma) of the same input and output shape."""
 
@@ -24,16 +29,17 @@ class ScoreModel(nn.Module):
             raise ValueError(f"unknown preconditioning {mode!r}; choose 'edm' or 'eps'")
         self.backbone, self.sigma_data, self.mode = backbone, sigma_data, mode
 
-    def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        sigma = sigma.to(x.dtype).expand(x.shape[0]) if sigma.dim() == 0 else sigma.to(x.dtype)
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor, **backbone_kwargs) -> torch.Tensor:
+        """backbone_kwargs go to the backbone (ScoreSubnet's precomputed `taps`)."""
+        sigma = batch_sigma(sigma, x)
         s = batch_broadcast(sigma, x)
         if self.mode == "eps":
-            return -self.backbone(x, sigma) / s
+            return -self.backbone(x, sigma, **backbone_kwargs) / s
         sd2 = self.sigma_data ** 2
         c_skip = sd2 / (s ** 2 + sd2)
         c_out = s * self.sigma_data / torch.sqrt(s ** 2 + sd2)
         c_in = 1 / torch.sqrt(s ** 2 + sd2)
         # a backbone that reads a frozen classifier takes x as it is (the classifier scales it)
         inner = x if getattr(self.backbone, "takes_raw_input", False) else c_in * x
-        denoised = c_skip * x + c_out * self.backbone(inner, sigma)
+        denoised = c_skip * x + c_out * self.backbone(inner, sigma, **backbone_kwargs)
         return (denoised - x) / s ** 2

@@ -44,6 +44,21 @@ def classifier_taps(classifier, x: torch.Tensor, sigma: torch.Tensor, gradients:
     return logits.detach(), [t.detach() for t in taps], grads
 
 
+def taps_and_guidance(classifier, x: torch.Tensor, sigma: torch.Tensor, labels: torch.Tensor):
+    """One forward pass of the frozen classifier serving both ScoreSubnet and classifier guidance:
+    (feature taps, gradient taps, grad_x log p(labels | x, sigma)), all detached. After the
+    forward pass, one backward pass runs from logsumexp(logits) to the taps (ScoreSubnet's input)
+    and one from log p(labels | x, sigma) to x (the guidance gradient); `classifier_taps` plus
+    a separate guidance pass would run the forward pass twice."""
+    with torch.enable_grad():
+        x_in = x.detach().requires_grad_(True)
+        logits, taps = classifier(x_in, sigma, return_taps=True)
+        tap_grads = torch.autograd.grad(torch.logsumexp(logits, dim=-1).sum(), taps, retain_graph=True)
+        chosen = F.log_softmax(logits, dim=-1).gather(1, labels.view(-1, 1)).sum()
+        input_grad = torch.autograd.grad(chosen, x_in)[0]
+    return [t.detach() for t in taps], [g.detach() for g in tap_grads], input_grad
+
+
 class ScoreSubnet(nn.Module):
     takes_raw_input = True  # ScoreModel passes x unscaled: the classifier scales its own input
     # torch.compile (torch 2.9) cannot trace the torch.autograd.grad of the gradient taps inside
@@ -76,8 +91,10 @@ class ScoreSubnet(nn.Module):
         self.classifier.eval()  # frozen: no dropout, no batch statistics
         return self
 
-    def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        _, feats, grads = classifier_taps(self.classifier, x, sigma)
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor, taps=None) -> torch.Tensor:
+        """taps: (feature taps, gradient taps) of this classifier at (x, sigma) when the caller has
+        them already (`guidance.guided_score` shares one classifier pass with guidance)."""
+        feats, grads = taps if taps is not None else classifier_taps(self.classifier, x, sigma)[1:]
         emb = self.embed(sigma)
         levels = []
         for i, proj in enumerate(self.proj):
