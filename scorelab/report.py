@@ -196,6 +196,12 @@ def sample_row(row: Row, models: Models, profile: Profile, n: int, folder: Path,
     return record
 
 
+def _cost_fields(cost: dict, nfe_per_clip: int) -> dict:
+    """A row's compute columns from its compute-table entry and score evaluations per clip."""
+    return {"total_params": cost["total_params"], "gmacs_per_evaluation": cost["gmacs"],
+            "nfe_per_clip": nfe_per_clip, "gmacs_per_clip": cost["gmacs"] * nfe_per_clip}
+
+
 def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.PathLike | None = None,
                n: int = 100, steps: int | None = None, seed: int = 0, device: str = "cpu",
                rows: list[Row] | None = None, data: str | None = None, data_root: str | None = None,
@@ -267,6 +273,8 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
             if files is None:  # its model files are gone (deleted to save space): keep it, do not retrain
                 log(f"{row.regime:>8} | {row.name}: stored row kept; its model files are not here to check it against")
             if files is None or stored.get("made_with") == files:
+                # what a step costs follows from the code, not from the run: counted afresh
+                stored.update(_cost_fields(costs[cost_key[row.kind, bool(row.gamma)]], stored["nfe_per_clip"]))
                 results.append(stored)
                 continue
             log(f"{row.regime:>8} | {row.name}: stored row was made with other model files "
@@ -279,11 +287,8 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
         result.update(scores(features_of(extractor, clips.waves, clips.labels), reference()))
         result["reference_clips"] = len(reference())
         model = models.load(row.kind, row.regime)
-        cost = costs[cost_key[row.kind, bool(row.gamma)]]
         result.update({"trainable_params": count_parameters(model, trainable_only=True),
-                       "total_params": cost["total_params"], "gmacs_per_evaluation": cost["gmacs"],
-                       "nfe_per_clip": timing["nfe_per_clip"],
-                       "gmacs_per_clip": cost["gmacs"] * timing["nfe_per_clip"],
+                       **_cost_fields(costs[cost_key[row.kind, bool(row.gamma)]], timing["nfe_per_clip"]),
                        "sampling_s_per_audio_s": timing["sampling_s"] / timing["audio_s"],
                        "timing": timing})
         _write_json(metrics_file, result)

@@ -48,9 +48,13 @@ def test_a_report_from_shipped_checkpoints_and_its_resumption(tmp_path, monkeypa
     stamp = first_done.stat().st_mtime_ns
     (tmp_path / "metrics" / f"{rows[1].key}.json").unlink()
     (tmp_path / "samples" / rows[1].key / "done.json").unlink()
+    # a stored row's compute columns are counted afresh from the code (here: tampered with)
+    stored_unet = tmp_path / "metrics" / f"{rows[0].key}.json"
+    stale = json.loads(stored_unet.read_text())
+    stored_unet.write_text(json.dumps({**stale, "gmacs_per_evaluation": 999.0, "gmacs_per_clip": 999.0}))
     again = run_report("tiny", tmp_path, CHECKPOINTS, n=10, steps=12, rows=rows, log=lambda *a: None)
     assert first_done.stat().st_mtime_ns == stamp  # the finished row was not sampled again
-    assert again["rows"][0] == unet
+    assert again["rows"][0] == unet  # its GMACs recounted, everything else as stored
     assert again["rows"][1]["fid"] == pytest.approx(subnet["fid"])  # same seed, same clips
     with pytest.raises(ValueError, match="clips_per_row: 10 there, 20 now"):
         run_report("tiny", tmp_path, CHECKPOINTS, n=20, steps=12, rows=rows, log=lambda *a: None)
