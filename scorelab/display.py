@@ -1,7 +1,8 @@
 """Figures and audio players for the book: every notebook plot and player comes from here.
 
 Plotting functions return a closed matplotlib Figure: end a notebook cell with the call (no
-semicolon) to show it, or save it with `fig.savefig(path)`.
+semicolon) to show it, save it with `fig.savefig(path)`, or show it under a name with
+`glue_figure(name, fig)`, which the website places as a numbered figure with its caption.
 
 Audio players are HTML <audio> elements with the WAV inlined as base64, so they work on the
 rendered website, in Jupyter and on Colab alike. Only the standard library's `wave` module is
@@ -112,6 +113,22 @@ def glue_numbers(numbers: dict[str, str]) -> int:
     for name, text in numbers.items():
         glue(name, _Plain(text), display=False)
     return len(numbers)
+
+
+def glue_figure(name: str, fig) -> None:
+    """Show `fig` in the notebook with `name` attached, the way myst-nb's `glue(name, fig)` does,
+    without needing myst-nb (absent on Colab). The website places it where a page writes
+    ```{glue:figure} name``` with `:name:`, a caption and alt text: a numbered figure that
+    {numref} can point to. Tag the cell `remove-output` so the site does not also show it
+    in place; in Jupyter and on Colab it is simply shown."""
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display
+
+    if not name or not name.replace("-", "").isalnum():
+        raise ValueError(f"glue_figure: name {name!r} must be letters, digits and '-', e.g. 'fig-noise-levels'")
+    bundle, metadata = format_display_data(fig)
+    metadata["scrapbook"] = {"name": name, "mime_prefix": ""}
+    display(bundle, raw=True, metadata=metadata)
 
 
 class _Plain(str):

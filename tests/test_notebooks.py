@@ -1,6 +1,6 @@
 """House rules for the chapter notebooks, checked without running them (nbval runs them):
 every chapter is in the table of contents, opens with what the reader will learn, ends with
-exercises, captions every figure, defines no functions or classes, checks the numbers nbval does
+exercises, places every figure as a numbered figure with caption and alt text, defines no functions or classes, checks the numbers nbval does
 not compare, and stores outputs for nbval but never audio or images (FSDD recordings must not
 enter the repository)."""
 import json
@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
-PLOT_CALL = re.compile(r"^plot_\w+\(", re.M)
+PLOT_CALL = re.compile(r"\bplot_\w+\(")
 
 
 def cells(path):
@@ -43,10 +43,53 @@ def test_chapter_structure(nb):
             continue
         code = source(c)
         assert not re.search(r"^\s*(def|class) ", code, re.M), f"{nb.name} cell {i}: define code in scorelab, not in a notebook"
-        if PLOT_CALL.search(code.splitlines()[-1] if code else ""):
-            caption = source(cs[i + 1]) if i + 1 < len(cs) else ""
-            assert cs[i + 1]["cell_type"] == "markdown" and caption.startswith("*Figure"), \
-                f"{nb.name} cell {i}: a figure needs a caption cell right after it ('*Figure N. ...*')"
+        if PLOT_CALL.search(code):
+            _check_figure_cell(nb, i, cs)
+
+
+GLUED = re.compile(r'^glue_figure\("([\w-]+)", fig\)$', re.M)
+
+
+def _check_figure_cell(nb, i, cs):
+    """A figure is glued under a name (`fig = plot_...(...)` then `glue_figure("NAME", fig)`, the
+    cell tagged remove-output so the site shows it once) and placed by the next cell as a
+    numbered MyST figure with that :name:, alt text and a caption."""
+    code = source(cs[i])
+    where = f"{nb.name} cell {i}"
+    assert re.match(r"fig = plot_\w+\(", code), f"{where}: a figure cell starts `fig = plot_...(` and does nothing else"
+    found = GLUED.search(code)
+    assert found and code.rstrip().endswith(found.group(0)), f'{where}: end a figure cell with glue_figure("fig-...", fig)'
+    assert "remove-output" in cs[i].get("metadata", {}).get("tags", []), \
+        f"{where}: tag a figure cell remove-output (the website shows the figure where the caption places it)"
+    name = found.group(1)
+    caption = source(cs[i + 1]) if i + 1 < len(cs) else ""
+    head = f":::{{glue:figure}} {name}\n:name: {name}\n:alt: "
+    assert cs[i + 1]["cell_type"] == "markdown" and caption.startswith(head), \
+        f"{where}: place the figure right after it with\n{head}...\n\nCaption.\n:::"
+    alt, _, rest = caption[len(head):].partition("\n")
+    text = rest.split("\n:::", 1)[0].strip()
+    assert len(alt.split()) >= 4 and len(text.split()) >= 8 and "\n:::" in rest, \
+        f"{where}: figure {name} needs alt text that describes it and a caption that says what to look at"
+
+
+def _figures(nb):
+    return {m.group(1) for c in cells(nb) if c["cell_type"] == "code" for m in GLUED.finditer(source(c))}
+
+
+def test_figures_are_named_once_and_referred_to_by_numref():
+    """Figures are numbered by the website and referred to with {numref}`name`, never by a
+    hand-written 'Figure 3' that goes stale when a figure is added."""
+    names = [name for nb in CHAPTERS for name in _figures(nb)]
+    assert len(names) == len(set(names)), f"figure names used twice: {sorted(n for n in names if names.count(n) > 1)}"
+    for nb in CHAPTERS:
+        for c in cells(nb):
+            if c["cell_type"] != "markdown":
+                continue
+            text = source(c)
+            written = re.search(r"(?<![\w`])Figures? \d+", text)
+            assert not written, f"{nb.name}: write {{numref}}`fig-name` instead of '{written.group(0)}'"
+            for target in re.findall(r"\{numref\}`([^`]+)`", text):
+                assert target in names, f"{nb.name}: {{numref}} to unknown figure {target!r}"
 
 
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
@@ -215,3 +258,19 @@ def test_every_exercise_has_a_folded_hint(nb):
     for n, exercise in enumerate(exercises, 1):
         assert re.search(r":::\{admonition\} (Hint|Solution)\n\s*:class: dropdown\n\n\s*\S", exercise), \
             f"{nb.name}: exercise {n} needs a hint or solution folded in a dropdown admonition"
+
+
+def _glued_names(nb):
+    """Names that the stored outputs of a chapter glue (myst-nb keeps them in output metadata)."""
+    return {out["metadata"]["scrapbook"]["name"] for c in cells(nb) if c["cell_type"] == "code"
+            for out in c.get("outputs", []) if "scrapbook" in out.get("metadata", {})}
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_numbers_and_figures_in_the_prose_are_glued_by_the_chapter(nb):
+    """Every {glue:text} number and {glue:figure} of a chapter is glued by one of its own cells
+    (seen in the stored outputs), so the website quotes what its cells computed."""
+    glued = _glued_names(nb)
+    prose = "\n".join(source(c) for c in cells(nb) if c["cell_type"] == "markdown")
+    used = set(re.findall(r"\{glue:text\}`([^`]+)`", prose)) | set(re.findall(r"\{glue:figure\} ([\w-]+)", prose))
+    assert used <= glued, f"{nb.name}: glued nowhere in the chapter (run `make outputs`?): {sorted(used - glued)}"

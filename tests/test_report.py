@@ -152,3 +152,30 @@ def test_glued_numbers_paste_without_quotes_and_need_no_myst_nb(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_myst_nb)
     assert glue_numbers({"x": "1"}) == 0
+
+
+def test_glued_figure_is_shown_and_found_by_myst_nb(monkeypatch):
+    """glue_figure displays the figure (Jupyter and Colab see it) and tags the output the way
+    myst-nb's glue does, so the website finds it by name for a {glue:figure}."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import nbformat
+    import pytest as _pytest
+
+    from scorelab import display as d
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda bundle, raw, metadata: shown.append((bundle, metadata)))
+    fig = plt.figure(figsize=(2, 1))
+    d.glue_figure("fig-test-1", fig)
+    plt.close(fig)
+    (bundle, metadata), = shown
+    assert "Figure size" in bundle["text/plain"] and metadata["scrapbook"] == {"name": "fig-test-1", "mime_prefix": ""}
+    with _pytest.raises(ValueError, match="letters, digits"):
+        d.glue_figure("fig test", fig)
+    glue = _pytest.importorskip("myst_nb.ext.glue", reason="myst-nb (the book's extra) reads glued figures")
+    cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data=bundle, metadata=metadata)])
+    found = dict(glue.extract_glue_data_cell(cell))
+    assert list(found) == ["fig-test-1"] and len(cell.outputs) == 1  # glued, and still shown in place
