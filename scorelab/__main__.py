@@ -69,7 +69,10 @@ def _profile_for(args):
                          ("amp", args.amp), ("compile", args.compile)):
         if value is not None:
             train = dataclasses.replace(train, **{field: value})
-    return profile.replace(data=data, train=train)
+    subnet = profile.subnet
+    if getattr(args, "fusion", None):
+        subnet = dataclasses.replace(subnet, fusion=args.fusion)
+    return profile.replace(data=data, train=train, subnet=subnet)
 
 
 def cmd_train(args) -> int:
@@ -276,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="data source (default: the profile's)")
     train_p.add_argument("--data-root", help="folder of the data set (default: its environment variable)")
     train_p.add_argument("--labels", help="comma-separated words to train on (default: the ten digits)")
+    train_p.add_argument("--fusion", choices=["concat", "gated"],
+                         help="subnets: how feature and gradient taps are fused (default: the profile's)")
     train_p.add_argument("--out", required=True, help="run folder: checkpoint, metrics, loss curve")
     train_p.add_argument("--steps", type=int, help="total optimiser steps (default: the profile's)")
     train_p.add_argument("--batch-size", type=int)

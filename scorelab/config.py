@@ -106,6 +106,9 @@ class SubnetConfig:
     and the cheaper gradient-taps variant ("gradients": the gradients alone)."""
 
     taps: str = "features+gradients"
+    # how a level's feature and gradient taps are fused: "concat" (one 1x1 convolution over both)
+    # or "gated" (a per-position, per-channel sigmoid gate chooses between their projections)
+    fusion: str = "concat"
     widths: tuple[int, ...] = (32, 48, 64, 96)  # decoder width per tap level, finest first
     blocks: tuple[int, ...] = (1, 1, 1, 1)  # FiLM residual blocks per level
     emb_dim: int = 128

@@ -140,3 +140,16 @@ def test_subnet_and_guided_sampling_end_to_end(speech_commands_root, tmp_path, d
     export(ev, moved / "clf")  # a different classifier under the same name
     with pytest.raises(ClassifierMismatch, match="fingerprint"):
         load_trained(moved / "sub.pt")
+
+
+def test_train_options_reach_the_profile():
+    """Options of `train` override the profile's settings; --fusion chooses ScoreSubnet's fusion."""
+    from scorelab.__main__ import _profile_for, build_parser
+    from scorelab.config import get_profile
+
+    args = build_parser().parse_args(["train", "subnet", "--out", "run", "--fusion", "gated", "--steps", "7",
+                                      "--labels", "zero,one"])
+    profile = _profile_for(args)
+    assert (profile.subnet.fusion, profile.train.steps, profile.data.labels) == ("gated", 7, ("zero", "one"))
+    plain = _profile_for(build_parser().parse_args(["train", "subnet", "--out", "run"]))
+    assert plain.subnet.fusion == "concat" and plain.train.steps == get_profile("tiny").train.steps

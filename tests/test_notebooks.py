@@ -224,7 +224,7 @@ SHOWN = {  # the code a chapter explains, shown from the package so the page sho
     "02_score_matching_fundamentals.ipynb": {("losses.py", "dsm_loss"), ("sampling.py", "heun_sampler")},
     "03_diffusion_in_log_mel.ipynb": {("nets/precond.py", "ScoreModel.forward")},
     "05_classifier_guidance.ipynb": {("guidance.py", "classifier_log_prob_grad")},
-    "06_score_subnet.ipynb": {("nets/score_subnet.py", "ScoreSubnet.forward")},
+    "06_score_subnet.ipynb": {("nets/score_subnet.py", "ScoreSubnet.forward"), ("guidance.py", "guided_score")},
     "09_evaluating_generated_speech.ipynb": {("metrics.py", "frechet_distance")},
 }
 INCLUDE = re.compile(r"```\{literalinclude\} \.\./scorelab/(\S+)\n:pyobject: (\S+)")

@@ -128,3 +128,39 @@ def test_generate_with_guidance_uses_the_shared_pass(monkeypatch):
     counter = _CountingForward(clf)
     generate(model, profile, 2, sampler="heun", steps=3, classifier=clf, labels=torch.tensor([0, 1]), gamma=3.0)
     assert counter.calls == 5  # Heun, 3 steps: 2 + 2 + 1 score evaluations, one classifier pass each
+
+
+def test_gradient_taps_variant_ignores_the_feature_taps():
+    """The variant reads the gradient taps alone: perturbing the feature taps must not move its
+    output (and does move the full model's)."""
+    clf = small_classifier()
+    x, sigma = torch.randn(2, 1, 80, 63), torch.tensor([0.5, 2.0])
+    _, feats, grads = classifier_taps(clf, x, sigma)
+    moved = [f + torch.randn_like(f) for f in feats]
+    for taps, should_move in (("gradients", False), ("features+gradients", True)):
+        subnet = ScoreSubnet(clf, SubnetConfig(**{**SUB_CFG.__dict__, "taps": taps})).eval()
+        with torch.no_grad():
+            change = (subnet(x, sigma, taps=(moved, grads)) - subnet(x, sigma, taps=(feats, grads))).abs().max()
+        assert (change > 1e-4) == should_move, (taps, float(change))
+
+
+def test_gated_fusion_mixes_the_two_streams_per_position():
+    """fusion="gated": each level is gate * P_f(features) + (1 - gate) * P_g(gradients) with the
+    gate in (0, 1) computed from both; concat stays the default and the variant ignores it."""
+    clf = small_classifier()
+    gated = ScoreSubnet(clf, SubnetConfig(**{**SUB_CFG.__dict__, "fusion": "gated"})).eval()
+    feat, grad = torch.randn(2, clf.tap_channels[1], 40, 32), torch.randn(2, clf.tap_channels[1], 40, 32)
+    with torch.no_grad():
+        level = gated.level(1, feat, grad)
+        gate = torch.sigmoid(gated.gate[1](torch.cat([feat, grad], dim=1)))
+        f, g = gated.feature_proj[1](feat), gated.proj[1](grad)
+    torch.testing.assert_close(level, gate * f + (1 - gate) * g)
+    between = (level - torch.minimum(f, g) >= -1e-6) & (torch.maximum(f, g) - level >= -1e-6)
+    assert between.all()  # a convex combination of the two projections, position by position
+    x, sigma = torch.randn(2, 1, 80, 63), torch.tensor([0.5, 2.0])
+    assert ScoreModel(gated)(x, sigma).shape == x.shape
+    assert SubnetConfig().fusion == "concat"
+    variant = ScoreSubnet(clf, SubnetConfig(**{**SUB_CFG.__dict__, "taps": "gradients", "fusion": "gated"}))
+    assert not hasattr(variant, "gate")
+    with pytest.raises(ValueError, match="concat, gated"):
+        ScoreSubnet(clf, SubnetConfig(fusion="sum"))

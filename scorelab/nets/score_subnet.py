@@ -5,8 +5,9 @@ For a noisy input x at noise level sigma the frozen classifier gives, at each of
 (stage outputs, finest first), the activation h_i ("feature taps") and the gradient of the
 JEM-style log-density logsumexp(logits) with respect to h_i ("gradient taps"). ScoreSubnet
 normalises each tap per example to unit RMS (gradients and activations live on very different
-scales), projects feature and gradient taps of a level together with a 1x1 convolution, fuses
-the coarsest level with self-attention, and decodes from coarse to fine with FiLM residual
+scales), projects feature and gradient taps of a level together with a 1x1 convolution (or, with
+`fusion="gated"`, lets a sigmoid gate computed from both choose, per position and channel, between
+their separate projections), fuses the coarsest level with self-attention, and decodes from coarse to fine with FiLM residual
 blocks and upsampling, adding each finer level's projection on the way, to an input-sized
 output. Like the U-Net it is a backbone F(x, sigma) inside `ScoreModel`'s preconditioning.
 
@@ -23,6 +24,7 @@ from torch import nn
 from .layers import FiLMResBlock, NoiseEmbedding, SelfAttention2d, Upsample, group_norm
 
 TAP_KINDS = ("features+gradients", "gradients")
+FUSIONS = ("concat", "gated")
 
 
 def rms_normalize(h: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
@@ -72,12 +74,19 @@ class ScoreSubnet(nn.Module):
         if len(cfg.widths) != len(classifier.tap_channels) or len(cfg.blocks) != len(cfg.widths):
             raise ValueError(f"ScoreSubnet needs one width and one block count per classifier tap "
                              f"({len(classifier.tap_channels)}); got widths {cfg.widths}, blocks {cfg.blocks}")
+        if cfg.fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {cfg.fusion!r}; choose one of {', '.join(FUSIONS)}")
         self.cfg = cfg
         self.classifier = classifier.requires_grad_(False).eval()
         self.use_features = cfg.taps == "features+gradients"
-        per_tap = 2 if self.use_features else 1
+        self.gated = self.use_features and cfg.fusion == "gated"  # one stream has nothing to fuse
+        channels = list(zip(classifier.tap_channels, cfg.widths))
         self.embed = NoiseEmbedding(cfg.emb_dim)
-        self.proj = nn.ModuleList(nn.Conv2d(per_tap * c, w, 1) for c, w in zip(classifier.tap_channels, cfg.widths))
+        per_tap = 2 if self.use_features and not self.gated else 1
+        self.proj = nn.ModuleList(nn.Conv2d(per_tap * c, w, 1) for c, w in channels)  # gradients (and features)
+        if self.gated:
+            self.feature_proj = nn.ModuleList(nn.Conv2d(c, w, 1) for c, w in channels)
+            self.gate = nn.ModuleList(nn.Conv2d(2 * c, w, 1) for c, w in channels)
         self.attention = SelfAttention2d(cfg.widths[-1], cfg.heads)
         self.blocks = nn.ModuleList(
             nn.ModuleList(FiLMResBlock(w, w, cfg.emb_dim) for _ in range(n)) for w, n in zip(cfg.widths, cfg.blocks))
@@ -91,17 +100,21 @@ class ScoreSubnet(nn.Module):
         self.classifier.eval()  # frozen: no dropout, no batch statistics
         return self
 
+    def level(self, i: int, feat: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+        """The decoder's input at depth i from the normalised feature and gradient taps."""
+        if not self.use_features:
+            return self.proj[i](grad)
+        if not self.gated:
+            return self.proj[i](torch.cat([feat, grad], dim=1))
+        gate = torch.sigmoid(self.gate[i](torch.cat([feat, grad], dim=1)))
+        return gate * self.feature_proj[i](feat) + (1 - gate) * self.proj[i](grad)
+
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, taps=None) -> torch.Tensor:
         """taps: (feature taps, gradient taps) of this classifier at (x, sigma) when the caller has
         them already (`guidance.guided_score` shares one classifier pass with guidance)."""
         feats, grads = taps if taps is not None else classifier_taps(self.classifier, x, sigma)[1:]
         emb = self.embed(sigma)
-        levels = []
-        for i, proj in enumerate(self.proj):
-            parts = [rms_normalize(grads[i])]
-            if self.use_features:
-                parts.insert(0, rms_normalize(feats[i]))
-            levels.append(proj(torch.cat(parts, dim=1)))
+        levels = [self.level(i, rms_normalize(feats[i]), rms_normalize(grads[i])) for i in range(len(self.proj))]
         h = self.attention(levels[-1])  # fuse the coarsest, most abstract level globally
         for i in reversed(range(len(levels))):
             if i < len(levels) - 1:
