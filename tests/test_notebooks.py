@@ -77,8 +77,8 @@ def _figures(nb):
 
 
 def test_figures_are_named_once_and_referred_to_by_numref():
-    """Figures are numbered by the website and referred to with {numref}`name`, never by a
-    hand-written 'Figure 3' that goes stale when a figure is added."""
+    """Figures are numbered by the website and the prose points to each with {numref}`name`,
+    never with a hand-written 'Figure 3' that goes stale when a figure is added."""
     names = [name for nb in CHAPTERS for name in _figures(nb)]
     assert len(names) == len(set(names)), f"figure names used twice: {sorted(n for n in names if names.count(n) > 1)}"
     for nb in CHAPTERS:
@@ -90,6 +90,9 @@ def test_figures_are_named_once_and_referred_to_by_numref():
             assert not written, f"{nb.name}: write {{numref}}`fig-name` instead of '{written.group(0)}'"
             for target in re.findall(r"\{numref\}`([^`]+)`", text):
                 assert target in names, f"{nb.name}: {{numref}} to unknown figure {target!r}"
+        prose = "\n".join(source(c) for c in cells(nb) if c["cell_type"] == "markdown")
+        unreferred = sorted(name for name in _figures(nb) if f"{{numref}}`{name}`" not in prose)
+        assert not unreferred, f"{nb.name}: the prose never points to {unreferred}; refer to each with {{numref}}`name`"
 
 
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
