@@ -11,18 +11,21 @@ import torch
 import torch.nn.functional as F
 
 from .nets.precond import batch_sigma
-from .nets.score_subnet import ScoreSubnet, taps_and_guidance
+from .nets.score_subnet import ScoreSubnet, classifier_pass
 
 DEFAULT_GAMMA = 3.0  # the paper's guidance strength
+
+
+def log_prob_of(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """sum over the batch of log p(labels | x): the objective whose gradient guides."""
+    return F.log_softmax(logits, dim=-1).gather(1, labels.view(-1, 1)).sum()
 
 
 def classifier_log_prob_grad(classifier, x: torch.Tensor, sigma: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """grad_x log p(labels | x, sigma) for a classifier returning logits."""
     with torch.enable_grad():
         x_in = x.detach().requires_grad_(True)
-        log_probs = F.log_softmax(classifier(x_in, sigma), dim=-1)
-        chosen = log_probs.gather(1, labels.view(-1, 1)).sum()
-        return torch.autograd.grad(chosen, x_in)[0]
+        return torch.autograd.grad(log_prob_of(classifier(x_in, sigma), labels), x_in)[0]
 
 
 def _labels(labels, x: torch.Tensor) -> torch.Tensor:
@@ -48,7 +51,8 @@ def guided_score(model, classifier, x: torch.Tensor, sigma: torch.Tensor, labels
     labels: one class index for every sample, or a (batch,) tensor of them."""
     y = _labels(labels, x)
     if shared and shares_classifier(model, classifier):
-        feats, grads, input_grad = taps_and_guidance(classifier, x, batch_sigma(sigma, x), y)
+        _, feats, grads, input_grad = classifier_pass(classifier, x, batch_sigma(sigma, x),
+                                                      input_objective=lambda logits: log_prob_of(logits, y))
         return model(x, sigma, taps=(feats, grads)) + gamma * input_grad
     return model(x, sigma) + gamma * classifier_log_prob_grad(classifier, x, sigma, y)
 

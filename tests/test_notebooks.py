@@ -226,7 +226,7 @@ def test_prose_speaks_of_the_subject_not_of_how_the_book_was_made(page):
 SHOWN = {  # the code a chapter explains, shown from the package so the page shows the tested code
     "02_score_matching_fundamentals.ipynb": {("losses.py", "dsm_loss"), ("sampling.py", "heun_sampler")},
     "03_diffusion_in_log_mel.ipynb": {("nets/precond.py", "ScoreModel.forward")},
-    "05_classifier_guidance.ipynb": {("guidance.py", "classifier_log_prob_grad")},
+    "05_classifier_guidance.ipynb": {("guidance.py", "log_prob_of"), ("guidance.py", "classifier_log_prob_grad")},
     "06_score_subnet.ipynb": {("nets/score_subnet.py", "ScoreSubnet.forward"), ("guidance.py", "guided_score")},
     "09_evaluating_generated_speech.ipynb": {("metrics.py", "frechet_distance")},
 }

@@ -32,33 +32,30 @@ def rms_normalize(h: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     return h * torch.rsqrt(h.pow(2).flatten(1).mean(dim=1).clamp_min(eps)).view(-1, *[1] * (h.dim() - 1))
 
 
-def classifier_taps(classifier, x: torch.Tensor, sigma: torch.Tensor, gradients: bool = True):
-    """(logits, feature taps, gradient taps or None), all detached. The gradients are those of
-    logsumexp(logits) with respect to each tap; computing them runs the backward pass from the
-    logits down to the finest tap (and no further)."""
+def classifier_pass(classifier, x: torch.Tensor, sigma: torch.Tensor, gradients: bool = True, input_objective=None):
+    """One forward pass of the frozen classifier and what is taken from it, all detached:
+    (logits, feature taps, gradient taps or None, grad_x input_objective(logits) or None).
+    The gradient taps are those of logsumexp(logits) with respect to each tap (a backward pass
+    from the logits down to the finest tap and no further). With `input_objective`, a scalar
+    function of the logits, one more backward pass from it to x reuses the same graph: that is
+    how classifier guidance shares ScoreSubnet's forward pass (`guidance.guided_score`)."""
     with torch.enable_grad():
-        x_in = x.detach().requires_grad_(gradients)  # builds a graph through the frozen network
+        x_in = x.detach().requires_grad_(gradients or input_objective is not None)  # builds a graph
         logits, taps = classifier(x_in, sigma, return_taps=True)
-        grads = None
+        grads = input_grad = None
         if gradients:
-            grads = torch.autograd.grad(torch.logsumexp(logits, dim=-1).sum(), taps)
+            grads = torch.autograd.grad(torch.logsumexp(logits, dim=-1).sum(), taps,
+                                        retain_graph=input_objective is not None)
             grads = [g.detach() for g in grads]
-    return logits.detach(), [t.detach() for t in taps], grads
+        if input_objective is not None:
+            input_grad = torch.autograd.grad(input_objective(logits), x_in)[0]
+    return logits.detach(), [t.detach() for t in taps], grads, input_grad
 
 
-def taps_and_guidance(classifier, x: torch.Tensor, sigma: torch.Tensor, labels: torch.Tensor):
-    """One forward pass of the frozen classifier serving both ScoreSubnet and classifier guidance:
-    (feature taps, gradient taps, grad_x log p(labels | x, sigma)), all detached. After the
-    forward pass, one backward pass runs from logsumexp(logits) to the taps (ScoreSubnet's input)
-    and one from log p(labels | x, sigma) to x (the guidance gradient); `classifier_taps` plus
-    a separate guidance pass would run the forward pass twice."""
-    with torch.enable_grad():
-        x_in = x.detach().requires_grad_(True)
-        logits, taps = classifier(x_in, sigma, return_taps=True)
-        tap_grads = torch.autograd.grad(torch.logsumexp(logits, dim=-1).sum(), taps, retain_graph=True)
-        chosen = F.log_softmax(logits, dim=-1).gather(1, labels.view(-1, 1)).sum()
-        input_grad = torch.autograd.grad(chosen, x_in)[0]
-    return [t.detach() for t in taps], [g.detach() for g in tap_grads], input_grad
+def classifier_taps(classifier, x: torch.Tensor, sigma: torch.Tensor, gradients: bool = True):
+    """(logits, feature taps, gradient taps or None), all detached: `classifier_pass` without an
+    input objective."""
+    return classifier_pass(classifier, x, sigma, gradients)[:3]
 
 
 class ScoreSubnet(nn.Module):
