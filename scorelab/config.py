@@ -101,9 +101,10 @@ class ClassifierConfig:
 
 @dataclass(frozen=True)
 class SubnetConfig:
-    """ScoreSubnet, the adapter on the frozen classifier. `taps` is the switch between the full
-    model ("features+gradients": activations and gradients of logsumexp(logits) at every tap)
-    and the cheaper gradient-taps variant ("gradients": the gradients alone)."""
+    """ScoreSubnet, the adapter on the frozen classifier. `taps` says what it reads: the full
+    model ("features+gradients": activations and gradients of logsumexp(logits) at every tap) or
+    the gradient-taps variant ("gradients": the gradients alone). A profile sizes the two apart
+    (`Profile.subnet` and `Profile.subnet_gradtaps`): the variant's decoder is the lighter one."""
 
     taps: str = "features+gradients"
     # how a level's feature and gradient taps are fused: "concat" (one 1x1 convolution over both)
@@ -147,6 +148,8 @@ class Profile:
     unet: UNetConfig = field(default_factory=UNetConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     subnet: SubnetConfig = field(default_factory=SubnetConfig)
+    # the gradient-taps variant: the gradient taps alone, decoded with one residual block per level
+    subnet_gradtaps: SubnetConfig = field(default_factory=lambda: SubnetConfig(taps="gradients"))
     train: TrainConfig = field(default_factory=TrainConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
     seed: int = 0
@@ -170,6 +173,9 @@ PROFILES: dict[str, Profile] = {
         # sized to the paper's compute table (`python -m scorelab compute --profile paper`)
         classifier=ClassifierConfig(channels=48, channel_mults=(1, 2, 4, 6), blocks_per_stage=3, emb_dim=192),
         subnet=SubnetConfig(widths=(144, 160, 96, 192), blocks=(3, 2, 1, 1), emb_dim=192),
+        # the full model's widths with one block per level: the finest level's extra blocks are
+        # where a step's MACs go (chapter 7), so the variant saves there
+        subnet_gradtaps=SubnetConfig(taps="gradients", widths=(144, 160, 96, 192), blocks=(1, 1, 1, 1), emb_dim=192),
         train=TrainConfig(steps=200_000, batch_size=64, lr=2e-4, warmup_steps=2000,
                           ema_decay=0.9999, checkpoint_every=5000, log_every=100),
         sample=SampleConfig(sampler="heun", steps=100, n=64),
@@ -207,10 +213,12 @@ def profile_from_dict(d: dict) -> Profile:
         return cls(**kwargs)
 
     parts = {"mel": MelConfig, "data": DataConfig, "sde": SDEConfig, "unet": UNetConfig,
-             "classifier": ClassifierConfig, "subnet": SubnetConfig, "train": TrainConfig,
-             "sample": SampleConfig}
-    return Profile(name=d["name"], seed=d.get("seed", 0),
-                   **{k: build(cls, d[k]) for k, cls in parts.items() if k in d})
+             "classifier": ClassifierConfig, "subnet": SubnetConfig, "subnet_gradtaps": SubnetConfig,
+             "train": TrainConfig, "sample": SampleConfig}
+    built = {k: build(cls, d[k]) for k, cls in parts.items() if k in d}
+    if "subnet" in built and "subnet_gradtaps" not in built:  # written before the variant had its own size:
+        built["subnet_gradtaps"] = dataclasses.replace(built["subnet"], taps="gradients")  # it was built so
+    return Profile(name=d["name"], seed=d.get("seed", 0), **built)
 
 
 def config_to_dict(cfg) -> dict:

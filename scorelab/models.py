@@ -55,11 +55,15 @@ def build_classifier(profile: Profile) -> NoisyClassifier:
 
 def build_subnet(profile: Profile, classifier: nn.Module | None = None, taps: str | None = None) -> ScoreModel:
     """ScoreSubnet on a (frozen) classifier as a score model: score = model(x, sigma).
-    taps: "features+gradients" (the full model) or "gradients" (the gradient-taps variant)."""
+    taps: "features+gradients" (the full model, sized by `profile.subnet`), "gradients" (the
+    gradient-taps variant, sized by `profile.subnet_gradtaps`) or None (`profile.subnet` as it is)."""
     import dataclasses
 
     require_ve_sde(profile, "ScoreSubnet")
-    cfg = profile.subnet if taps is None else dataclasses.replace(profile.subnet, taps=taps)
+    if taps is None:
+        cfg = profile.subnet
+    else:
+        cfg = dataclasses.replace(profile.subnet_gradtaps if taps == "gradients" else profile.subnet, taps=taps)
     classifier = classifier if classifier is not None else build_classifier(profile)
     return ScoreModel(ScoreSubnet(classifier, cfg), sigma_data=profile.mel.sigma_data)
 

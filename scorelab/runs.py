@@ -37,7 +37,7 @@ def objective_for(kind: str, sde):
 
 
 _SECTION = {"unet": "unet", "classifier": "classifier", "evalclassifier": "classifier", "subnet": "subnet",
-            "subnet-gradtaps": "subnet"}  # the part of a profile that sizes each kind of model
+            "subnet-gradtaps": "subnet_gradtaps"}  # the part of a profile that sizes each kind of model
 
 
 def start_from(model, kind: str, profile: Profile, init: str | os.PathLike,

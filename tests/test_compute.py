@@ -52,5 +52,10 @@ def test_paper_profile_reproduces_the_compute_table(capsys):
     forward = ours["Classifier (frozen), one forward pass"]["gmacs"]
     assert abs(separate["gmacs"] - cond["gmacs"] - forward) < 0.01 * forward
     assert cond["gmacs"] < 0.9 * paper["ScoreSubnet, conditional (gamma = 3)"]["gmacs"]
+    # the gradient-taps variant earns its name: at least 15 % fewer MACs per step, guided or not
     variant = ours["Gradient-taps variant, unconditional"]
-    assert variant["gmacs"] < uncond["gmacs"] and variant["trainable_params"] < uncond["trainable_params"]
+    guided_variant = ours["Gradient-taps variant, conditional (gamma = 3)"]
+    print(f"gradient-taps variant: {variant['gmacs']:.2f} / {guided_variant['gmacs']:.2f} GMACs, "
+          f"trainable {variant['trainable_params'] / 1e6:.2f} M")
+    assert variant["gmacs"] <= 0.85 * uncond["gmacs"] and guided_variant["gmacs"] <= 0.85 * cond["gmacs"]
+    assert variant["trainable_params"] < uncond["trainable_params"]

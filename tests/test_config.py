@@ -1,6 +1,8 @@
 import pytest
 
-from scorelab.config import DIGITS, MelConfig, config_diff, config_to_dict, get_profile
+import dataclasses
+
+from scorelab.config import DIGITS, MelConfig, config_diff, config_to_dict, get_profile, profile_from_dict
 
 
 def test_profiles_are_data():
@@ -27,3 +29,14 @@ def test_config_diff_names_changed_fields():
     b = config_to_dict(get_profile("tiny").replace(mel=MelConfig(n_mels=64)))
     assert config_diff(a, b) == ["mel.n_mels: 80 != 64"]
     assert config_diff(a, a) == []
+
+
+def test_profiles_round_trip_and_older_dicts_size_the_variant_as_the_full_model():
+    for name in ("tiny", "paper", "micro"):
+        assert profile_from_dict(config_to_dict(get_profile(name))) == get_profile(name)
+    paper = get_profile("paper")
+    assert paper.subnet_gradtaps.taps == "gradients" and paper.subnet_gradtaps.blocks != paper.subnet.blocks
+    # a checkpoint written before the variant had its own size built it from `subnet`
+    old = config_to_dict(paper)
+    del old["subnet_gradtaps"]
+    assert profile_from_dict(old).subnet_gradtaps == dataclasses.replace(paper.subnet, taps="gradients")
