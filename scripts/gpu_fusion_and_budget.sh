@@ -12,10 +12,12 @@
 #
 #   OUT=/tmp/fusion bash scripts/gpu_fusion_and_budget.sh                     # one H200
 #   OUT=/tmp/o STEPS=3 N=1 SEEDS=0 BATCH=8 DEVICE=cpu bash scripts/gpu_fusion_and_budget.sh   # smoke test
+#   OUT=/tmp/o STEPS=700 BATCH=32 SEEDS=0 UNET=0 DEVICE=cpu bash ...   # a small equal budget on a CPU
+# UNET=0 leaves out the shipped U-Net's scores (not an equal budget at a small STEPS).
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:?set OUT to a folder for the results}
-DEVICE=${DEVICE:-cuda}; BATCH=${BATCH:-128}; STEPS=${STEPS:-7203}; N=${N:-10}; SEEDS=${SEEDS:-"0 1"}
+DEVICE=${DEVICE:-cuda}; BATCH=${BATCH:-128}; STEPS=${STEPS:-7203}; N=${N:-10}; SEEDS=${SEEDS:-"0 1"}; UNET=${UNET:-1}
 CLASSIFIER=book/checkpoints/classifier-tiny-fsdd.pt
 JUDGE=book/checkpoints/evalclassifier-tiny-fsdd.pt
 mkdir -p "$OUT/logs" "$OUT/scores"
@@ -52,6 +54,6 @@ done
 for s in $SEEDS; do
   score subnet-concat "$OUT/subnet-concat.pt" "$s"
   score subnet-gated "$OUT/subnet-gated.pt" "$s"
-  score unet-shipped book/checkpoints/unet-tiny-fsdd.pt "$s"
+  [ "$UNET" = 0 ] || score unet-shipped book/checkpoints/unet-tiny-fsdd.pt "$s"
 done
 el "done"
