@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from .config import config_diff
+from .config import config_diff, upgrade_config
 
 # fields that may change between a run and its resumption
 RESUMABLE_CHANGES = ("train.steps", "train.checkpoint_every", "train.log_every", "train.compile", "train.amp")
@@ -46,7 +46,7 @@ def check_config(saved: dict, current: dict, source: str, allowed=RESUMABLE_CHAN
     def allowed_change(name: str) -> bool:
         return any(name == a or name.endswith("." + a) for a in allowed)
 
-    diffs = [d for d in config_diff(saved, current) if not allowed_change(d.split(":")[0])]
+    diffs = [d for d in config_diff(upgrade_config(saved), current) if not allowed_change(d.split(":")[0])]
     if diffs:
         raise ValueError(
             f"{source} was made with a different configuration; fields that differ "

@@ -221,6 +221,18 @@ def profile_from_dict(d: dict) -> Profile:
     return Profile(name=d["name"], seed=d.get("seed", 0), **built)
 
 
+def upgrade_config(d):
+    """A saved config (dict) in today's form, for comparing with one made now: every profile in it
+    written before the gradient-taps variant had its own size gains `subnet_gradtaps`, sized as
+    it was then built (`subnet` with taps "gradients")."""
+    if not isinstance(d, dict):
+        return d
+    d = {k: upgrade_config(v) for k, v in d.items()}
+    if "name" in d and isinstance(d.get("subnet"), dict) and "subnet_gradtaps" not in d:
+        d["subnet_gradtaps"] = {**d["subnet"], "taps": "gradients"}
+    return d
+
+
 def config_to_dict(cfg) -> dict:
     """A JSON-ready dict of a (nested) dataclass config."""
     return dataclasses.asdict(cfg)

@@ -1,8 +1,9 @@
-import pytest
-
 import dataclasses
 
-from scorelab.config import DIGITS, MelConfig, config_diff, config_to_dict, get_profile, profile_from_dict
+import pytest
+
+from scorelab.config import (DIGITS, MelConfig, config_diff, config_to_dict, get_profile, profile_from_dict,
+                             upgrade_config)
 
 
 def test_profiles_are_data():
@@ -40,3 +41,17 @@ def test_profiles_round_trip_and_older_dicts_size_the_variant_as_the_full_model(
     old = config_to_dict(paper)
     del old["subnet_gradtaps"]
     assert profile_from_dict(old).subnet_gradtaps == dataclasses.replace(paper.subnet, taps="gradients")
+
+
+def test_a_run_saved_before_the_variant_had_its_own_size_still_resumes():
+    from scorelab.checkpoints import check_config
+
+    now = {"model": "subnet", "profile": config_to_dict(get_profile("tiny")),
+           "classifier": {"profile": config_to_dict(get_profile("tiny"))}}
+    saved = {**now, "profile": {k: v for k, v in now["profile"].items() if k != "subnet_gradtaps"},
+             "classifier": {"profile": {k: v for k, v in now["profile"].items() if k != "subnet_gradtaps"}}}
+    assert upgrade_config(saved) == now
+    check_config(saved, now, "old run")  # no error
+    changed = {**saved, "profile": {**saved["profile"], "subnet": {**saved["profile"]["subnet"], "blocks": (2, 1, 1, 1)}}}
+    with pytest.raises(ValueError, match="profile.subnet.blocks"):
+        check_config(changed, now, "old run")
