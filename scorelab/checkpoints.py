@@ -30,6 +30,17 @@ def save_atomic(obj, path: str | os.PathLike) -> Path:
     return path
 
 
+def file_digest(path: str | os.PathLike) -> str:
+    """The first 16 hex digits of the file's SHA-256: which exact file it is."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     path = Path(path)
     if not path.is_file():

@@ -204,7 +204,43 @@ def export(run: str | os.PathLike, out: str | os.PathLike, half: bool = True, no
             config["classifier"]["file"] = Path(config["classifier"]["run"]).name
             weights = {k: v for k, v in weights.items() if not k.startswith(CLASSIFIER_PREFIX)}
     weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in weights.items()}
-    return save_atomic({"ema": weights, "config": config, "step": state["step"], "note": note}, out)
+    saved = {"ema": weights, "config": config, "step": state["step"], "note": note}
+    saved["clips_seen"] = _clips_seen(state)
+    return save_atomic(saved, out)
+
+
+TRAINING_RECORD = "training.json"  # beside shipped files: clips seen by files that do not say it themselves
+
+
+def _clips_seen(state: dict) -> int | None:
+    """The training clips a checkpoint's model has seen: recorded since scorelab counts them; for
+    an older checkpoint, steps times batch when the run started from scratch, else unknown."""
+    if "clips_seen" in state:
+        return None if state["clips_seen"] is None else int(state["clips_seen"])
+    if state["config"].get("init") is None:
+        return int(state["step"]) * int(state["config"]["profile"]["train"]["batch_size"])
+    return None
+
+
+def training_clips(source: str | os.PathLike) -> int | None:
+    """How many training clips the model of an exported file or run folder has seen (a clip seen
+    twice counts twice), over every run that led to it; None when that is not known. A file that
+    does not record it is looked up in `training.json` beside it, by name and SHA-256."""
+    from .checkpoints import file_digest
+
+    path = _checkpoint_file(source)
+    state = load_checkpoint(path)
+    clips = _clips_seen(state)
+    if clips is not None or "clips_seen" in state:  # counted, or known to be unknown
+        return clips
+    record = path.parent / TRAINING_RECORD
+    if record.is_file():
+        import json
+
+        entry = json.loads(record.read_text()).get(path.name, {})
+        if entry.get("sha256") == file_digest(path):
+            return int(entry["clips_seen"])
+    return None
 
 
 def sde_of(profile: Profile):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from .checkpoints import file_digest
 from .config import Profile
 from .runs import REGIMES, checkpoint_name
 
@@ -116,17 +117,6 @@ class Models:
         return self._cache[kind, regime]
 
 
-def file_digest(path: Path) -> str:
-    """The first 16 hex digits of the file's SHA-256: which exact model file made a row."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
-
-
 def made_with(row: Row, models: Models) -> dict | None:
     """The model files a row depends on, {role: "name:digest"}: the score model, the classifier
     that guides a U-Net, and the judge; None when one of them is not there (nothing is trained
@@ -194,6 +184,14 @@ def sample_row(row: Row, models: Models, profile: Profile, n: int, folder: Path,
               "steps": steps, "seed": seed}
     _write_json(done, record)
     return record
+
+
+def _clips(row: Row, models: Models) -> dict:
+    """The training clips the row's model saw (None: not recorded), read from its file."""
+    from .models import training_clips
+
+    path = models.find(row.kind, row.regime)
+    return {"training_clips": None if path is None else training_clips(path)}
 
 
 def _cost_fields(cost: dict, nfe_per_clip: int) -> dict:
@@ -275,6 +273,8 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
             if files is None or stored.get("made_with") == files:
                 # what a step costs follows from the code, not from the run: counted afresh
                 stored.update(_cost_fields(costs[cost_key[row.kind, bool(row.gamma)]], stored["nfe_per_clip"]))
+                if files is not None:  # and what the model was trained on, from its file
+                    stored.update(_clips(row, models))
                 results.append(stored)
                 continue
             log(f"{row.regime:>8} | {row.name}: stored row was made with other model files "
@@ -287,7 +287,7 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
         result.update(scores(features_of(extractor, clips.waves, clips.labels), reference()))
         result["reference_clips"] = len(reference())
         model = models.load(row.kind, row.regime)
-        result.update({"trainable_params": count_parameters(model, trainable_only=True),
+        result.update({"trainable_params": count_parameters(model, trainable_only=True), **_clips(row, models),
                        **_cost_fields(costs[cost_key[row.kind, bool(row.gamma)]], timing["nfe_per_clip"]),
                        "sampling_s_per_audio_s": timing["sampling_s"] / timing["audio_s"],
                        "timing": timing})
@@ -317,23 +317,30 @@ def format_report(report: dict) -> str:
              f"{report['seed']}); metrics from the judge {Path(report['judge']).name} against "
              f"{report['reference_clips']} training clips. FID depends on the number of clips: compare rows, "
              "not with published SC09 numbers.", "",
-             "| regime | model | FID ↓ | IS ↑ | mIS ↑ | AM ↓ | accuracy ↑ | trainable params | GMACs / clip | s per s of audio |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| regime | model | FID ↓ | IS ↑ | mIS ↑ | AM ↓ | accuracy ↑ | trainable params | training clips | "
+             "GMACs / clip | s per s of audio |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["rows"]:
         acc = f"{r['accuracy']:.2f}" if "accuracy" in r else "–"
         lines.append(f"| {r['row']['regime']} | {r['name']} | {r['fid']:.2f} | {r['is']:.2f} | {r['mis']:.1f} | "
-                     f"{r['am']:.3f} | {acc} | {r['trainable_params'] / 1e6:.2f} M | {r['gmacs_per_clip']:.0f} | "
-                     f"{r['sampling_s_per_audio_s']:.2f} |")
-    lines += ["", "**Compute per score evaluation (this profile) and the paper's**", "",
+                     f"{r['am']:.3f} | {acc} | {r['trainable_params'] / 1e6:.2f} M | {_thousands(r.get('training_clips'))} | "
+                     f"{r['gmacs_per_clip']:.0f} | {r['sampling_s_per_audio_s']:.2f} |")
+    lines += ["", "Training clips: how many clips each row's score model saw in training (a clip seen twice "
+              "counts twice), over every run that led to its file; – where the file does not record it.",
+              "", "**Compute per score evaluation (this profile) and the paper's**", "",
               format_table(report["compute"], report["paper_compute"])]
     return "\n".join(lines) + "\n"
+
+
+def _thousands(n: int | None) -> str:
+    return "–" if n is None else f"{n / 1e3:.0f} k"
 
 
 def report_numbers(report: dict) -> dict[str, str]:
     """The report's figures as prose quotes them, for `display.glue_numbers`: for every row
     (key `r_<row key>` with '-' as '_') its FID to one decimal (`_fid`), its guided accuracy in
     whole per cent (`_accuracy`), GMACs per clip (`_gmacs`) and trainable parameters in millions
-    (`_params`); and what the gradient-taps variant saves against the full ScoreSubnet, in whole
+    (`_params`), training clips in thousands (`_clips`, where recorded); and what the gradient-taps variant saves against the full ScoreSubnet, in whole
     per cent of parameters and of guided GMACs (`gradtaps_params_saving`, `gradtaps_gmacs_saving`);
     and the number of rows and clips per row (`rows`, `clips_per_row`)."""
     rows = {row["key"]: row for row in report["rows"]}
@@ -345,6 +352,8 @@ def report_numbers(report: dict) -> dict[str, str]:
             out[f"{name}_accuracy"] = f"{100 * row['accuracy']:.0f} %"
         out[f"{name}_gmacs"] = f"{row['gmacs_per_clip']:.0f}"
         out[f"{name}_params"] = f"{row['trainable_params'] / 1e6:.2f} M"
+        if row.get("training_clips") is not None:
+            out[f"{name}_clips"] = _thousands(row["training_clips"])
     full, variant = rows.get("full_subnet_g3"), rows.get("full_subnet-gradtaps_g3")
     if full and variant:
         out["gradtaps_params_saving"] = f"{100 * (1 - variant['trainable_params'] / full['trainable_params']):.0f} %"

@@ -13,7 +13,7 @@ from .config import Profile, config_to_dict
 from .data import cached_log_mels, load_dataset
 from .losses import classifier_objective, dsm_objective
 from .checkpoints import load_checkpoint
-from .models import build_model, count_parameters, load_trained
+from .models import build_model, count_parameters, load_trained, training_clips
 from .sde import make_sde
 from .train import train
 
@@ -100,15 +100,19 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
         labels = torch.tensor([clf_profile.data.labels.index(profile.data.labels[i]) for i in labels.tolist()])
         config["classifier"] = {"run": str(classifier_run), "profile": config_to_dict(clf_profile)}
     model = build_model(kind, profile, classifier)
+    clips_before = 0
     if init is not None:
         start_from(model, kind, profile, init, classifier_run)
         config["init"] = str(init)
+        clips_before = training_clips(init)
+        if clips_before is None:
+            log(f"{init} does not record how many clips it was trained on, so neither will this run")
     log(f"training {kind} ({count_parameters(model, trainable_only=True) / 1e6:.2f} M trainable parameters) "
         f"on {len(ds)} {ds.source} clips for {profile.train.steps} steps -> {out}")
     objective = objective_for(kind, make_sde(profile.sde))
     started = time.perf_counter()
     ema = train(model, objective, x, labels, profile.train, out, config, device=device, progress=progress,
-                time_limit_s=time_limit_s)
+                time_limit_s=time_limit_s, clips_before=clips_before)
     log(f"done in {time.perf_counter() - started:.0f} s")
     return ema
 

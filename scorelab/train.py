@@ -136,7 +136,7 @@ def should_compile(model: nn.Module, requested: bool | None, cuda: bool) -> bool
 
 def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig,
           run_dir: str | os.PathLike, config: dict, device: str | None = None,
-          progress: bool = True, time_limit_s: float | None = None) -> nn.Module:
+          progress: bool = True, time_limit_s: float | None = None, clips_before: int | None = 0) -> nn.Module:
     """Train `model` on the tensors (x, y) for cfg.steps steps of cfg.batch_size examples and
     return the EMA model. Resumes from run_dir/checkpoint.pt when it exists (the configuration
     must match, except the number of steps and how often to log and save).
@@ -145,6 +145,10 @@ def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, c
     With `time_limit_s`, training stops after the first step that ends past that many seconds,
     saves a checkpoint there and returns; running again with the same configuration continues
     (for time-limited sessions such as Colab's).
+
+    Every checkpoint records `clips_seen`: the training clips the model has seen, `clips_before`
+    (those its starting weights had seen, for a run that goes on from another model) plus
+    cfg.batch_size per step of this run (None when clips_before is None: not known).
     """
     run_dir = Path(run_dir)
     dist_info = setup_distributed(device)
@@ -187,7 +191,8 @@ def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, c
         if dist_info.main:
             save_atomic({"model": model.state_dict(), "ema": ema.model.state_dict(),
                          "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                         "step": at_step, "rng": _rng_state(), "config": config}, ckpt_path)
+                         "step": at_step, "clips_seen": None if clips_before is None else clips_before + at_step * cfg.batch_size,
+                         "rng": _rng_state(), "config": config}, ckpt_path)
 
     wrapped = model
     if dist_info.world > 1:

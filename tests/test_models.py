@@ -105,3 +105,21 @@ def test_classifier_and_subnet_refuse_the_vp_sde_and_the_unet_takes_it():
         with pytest.raises(ValueError, match="VE SDE only .* sde.kind 'vp'"):
             build_model(kind, vp)
     assert build_model("unet", vp).mode == "eps" and build_model("unet", profile).mode == "edm"
+
+
+def test_training_clips_of_a_file_without_a_count_come_from_its_record_only_for_that_exact_file(tmp_path):
+    import json
+    import shutil
+
+    from scorelab.checkpoints import file_digest
+    from scorelab.models import TRAINING_RECORD, training_clips
+
+    shutil.copy2(SHIPPED / "unet-tiny-fsdd.pt", tmp_path / "unet-tiny-fsdd.pt")
+    assert training_clips(tmp_path / "unet-tiny-fsdd.pt") is None  # went on from another run: not known alone
+    record = {"unet-tiny-fsdd.pt": {"sha256": file_digest(tmp_path / "unet-tiny-fsdd.pt"), "clips_seen": 1234}}
+    (tmp_path / TRAINING_RECORD).write_text(json.dumps(record))
+    assert training_clips(tmp_path / "unet-tiny-fsdd.pt") == 1234
+    record["unet-tiny-fsdd.pt"]["sha256"] = "0" * 16  # the record is of another file of that name
+    (tmp_path / TRAINING_RECORD).write_text(json.dumps(record))
+    assert training_clips(tmp_path / "unet-tiny-fsdd.pt") is None
+    assert training_clips(SHIPPED / "subnet-tiny-fsdd.pt") == 1756 * 128  # from scratch: steps times batch

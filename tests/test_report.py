@@ -36,9 +36,12 @@ def test_a_report_from_shipped_checkpoints_and_its_resumption(tmp_path, monkeypa
     assert unet["nfe_per_clip"] == 2 * 12 - 1  # Heun: two evaluations per step, one on the last
     assert subnet["trainable_params"] < unet["trainable_params"]
     assert subnet["gmacs_per_clip"] > unet["gmacs_per_clip"] > 0
+    # the shipped U-Net went on from its first run (--init): its count comes from training.json
+    assert unet["training_clips"] == 3963 * 128 + 1620 * 256 and subnet["training_clips"] == 1746 * 128
     assert all(r["fid"] > 0 and r["sampling_s_per_audio_s"] > 0 for r in report["rows"])
     md = (tmp_path / "report.md").read_text()
     assert "| 1 label | ScoreSubnet (γ = 3) |" in md and "paper: GMACs" in md
+    assert "| training clips |" in md and "| 922 k |" in md and "| 223 k |" in md
     assert not [line for line in md.splitlines() if line.startswith("#")]  # no headings: it sits inside a page
     assert json.loads((tmp_path / "report.json").read_text())["rows"][1]["fid"] == subnet["fid"]
     assert {p.name for p in (tmp_path / "figures").iterdir()} >= {"fid_by_regime.png", "fid_vs_compute.png"}
@@ -126,13 +129,15 @@ def test_report_numbers_are_the_rows_figures_as_prose_quotes_them():
         {"key": "full_subnet_g3", "fid": 9.1967, "accuracy": 0.9, "gmacs_per_clip": 169.814, "trainable_params": 651121},
         {"key": "full_subnet-gradtaps_g3", "fid": 35.033, "accuracy": 0.36, "gmacs_per_clip": 168.46,
          "trainable_params": 614257},
-        {"key": "full_unet_g0", "fid": 10.528, "gmacs_per_clip": 45.873, "trainable_params": 1232129}]}
+        {"key": "full_unet_g0", "fid": 10.528, "gmacs_per_clip": 45.873, "trainable_params": 1232129,
+         "training_clips": 921984}]}
     numbers = report_numbers(report)
     assert numbers["r_full_subnet_g3_fid"] == "9.2" and numbers["r_full_subnet_g3_accuracy"] == "90 %"
     assert numbers["r_full_subnet_gradtaps_g3_fid"] == "35.0" and numbers["r_full_unet_g0_gmacs"] == "46"
     assert numbers["r_full_unet_g0_params"] == "1.23 M" and "r_full_unet_g0_accuracy" not in numbers
     assert numbers["gradtaps_params_saving"] == "6 %" and numbers["gradtaps_gmacs_saving"] == "1 %"
     assert numbers["rows"] == "3" and numbers["clips_per_row"] == "50"
+    assert numbers["r_full_unet_g0_clips"] == "922 k" and "r_full_subnet_g3_clips" not in numbers
 
 
 def test_glued_numbers_paste_without_quotes_and_need_no_myst_nb(monkeypatch):

@@ -60,6 +60,11 @@ def test_a_run_starts_from_an_exported_model_of_the_same_kind_and_size(speech_co
     fresh = train_score_model("unet", frozen, tmp_path / "third", **quiet)
     assert not all(torch.equal(v, start[k]) for k, v in fresh.state_dict().items())
     assert '"init"' in (tmp_path / "second" / "config.json").read_text()
+    # the clips a model saw add up over the runs that led to it (micro: batch 8)
+    from scorelab.models import training_clips
+
+    assert training_clips(tmp_path / "first") == training_clips(tmp_path / "first.pt") == 3 * 8
+    assert training_clips(tmp_path / "second") == 3 * 8 + 1 * 8 and training_clips(tmp_path / "third") == 8
     with pytest.raises(ValueError, match="holds a unet; --init needs a classifier"):
         train_score_model("classifier", frozen, tmp_path / "clf", init=tmp_path / "first.pt", **quiet)
     wider = frozen.replace(unet=dataclasses.replace(frozen.unet, channels=16))
