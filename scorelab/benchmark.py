@@ -157,8 +157,19 @@ def _hours(h: float) -> str:
     return f"{h * 60:.0f} min" if h < 1 else f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"
 
 
+def _trainable_now(kind: str, profile: Profile) -> int | None:
+    """Trainable parameters of a `kind` built for `profile` today (None: not a kind built here)."""
+    from .models import build_model, count_parameters
+
+    try:
+        return count_parameters(build_model(kind, profile), trainable_only=True)
+    except ValueError:
+        return None
+
+
 def format_estimate(rows: list[dict], profile: Profile, eval_clips: int = 2048) -> str:
-    """A Markdown table of `estimate` rows."""
+    """A Markdown table of `estimate` rows; a row measured on a model of another size than the
+    profile builds today is marked, with the command that measures it again."""
     device = rows[0]["device"] if rows else "?"
     if rows and rows[0].get("device_name"):
         device = f"{device} ({rows[0]['device_name']})"
@@ -169,10 +180,19 @@ def format_estimate(rows: list[dict], profile: Profile, eval_clips: int = 2048) 
             f"| {eval_clips} guided clips |")
     lines = [f"Measured on {device}; full-run times are projections from the timed steps.", "",
              head, "|---|---|---|---|---|---|"]
+    stale = []
     for r in rows:
         clip = f"{r['sample_s_per_clip']:.2f}" if "sample_s_per_clip" in r else "–"
-        lines.append(f"| {r['model']} | {r['trainable_params'] / 1e6:.2f} M | {r['seconds_per_step']:.3f} | "
+        now = _trainable_now(r["model"], profile)
+        mark = ""
+        if now is not None and now != r["trainable_params"]:
+            mark = " *"
+            stale.append(f"\\* {r['model']} was measured at {r['trainable_params'] / 1e6:.2f} M trainable parameters; "
+                         f"this profile's {r['model']} now has {now / 1e6:.2f} M, so its times are those of the earlier "
+                         f"model. `python -m scorelab benchmark --profile {profile.name} --models {r['model']}` measures it again.")
+        lines.append(f"| {r['model']}{mark} | {r['trainable_params'] / 1e6:.2f} M | {r['seconds_per_step']:.3f} | "
                      f"{_hours(r['train_hours'])} | {clip} | {_hours(r.get('eval_hours', math.nan))} |")
+    lines += ["", *stale] if stale else []
     if {r["model"] for r in rows} >= set(KINDS):
         total = comparison_hours(rows, eval_clips)
         lines += ["", f"The paper's whole comparison (`python -m scorelab report`: 2 classifiers, 3 U-Nets, "

@@ -68,6 +68,12 @@ def test_estimate_and_its_table_on_the_micro_profile():
     table = format_estimate(rows, profile, eval_clips=10)
     assert "steps, batch 3) |" in table
     assert "| subnet-gradtaps |" in table and "whole comparison" in table and "Measured on cpu (" in table
+    assert "*" not in table  # every row measured on today's models
+    # a row measured on a model of another size than the profile builds now is marked and says so
+    older = [{**r, "trainable_params": r["trainable_params"] + 1} if r["model"] == "subnet" else r for r in rows]
+    marked = format_estimate(older, profile, eval_clips=10)
+    assert "| subnet * |" in marked and "| unet |" in marked
+    assert "--profile micro --models subnet` measures it again" in marked
 
 
 def test_benchmark_command_prints_json(capsys):
