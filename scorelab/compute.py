@@ -14,18 +14,23 @@ from torch.utils.flop_counter import flop_registry
 
 
 class CountFlops(TorchDispatchMode):
-    """with CountFlops() as c: ...; c.flops is the total, c.macs = flops / 2."""
+    """with CountFlops() as c: ...; c.flops is the total, c.macs = flops / 2. `by_part` splits
+    the FLOPs by the `part` that was set while they ran (see `macs_by_part`)."""
 
     def __init__(self):
         super().__init__()
         self.flops = 0
+        self.part = None
+        self.by_part: dict = {}
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
         formula = flop_registry.get(func._overloadpacket)
         if formula is not None:
-            self.flops += formula(*args, **kwargs, out_val=out)
+            flops = formula(*args, **kwargs, out_val=out)
+            self.flops += flops
+            self.by_part[self.part] = self.by_part.get(self.part, 0) + flops
         return out
 
     @property
@@ -38,6 +43,48 @@ def count_macs(fn, *args, **kwargs) -> float:
     with CountFlops() as counter:
         fn(*args, **kwargs)
     return counter.macs
+
+
+def macs_by_part(fn, parts: dict[str, list[nn.Module]], rest: str = "everything else") -> dict[str, float]:
+    """MACs of one call fn(), split by the modules that ran them: {part name: MACs} for the
+    modules listed under each name (while one of them runs its forward pass), and `rest` for what
+    ran outside them all (backward passes inside torch.autograd.grad, for example). The modules
+    of different parts must not contain one another."""
+    counter = CountFlops()
+    handles = []
+    for name, modules in parts.items():
+        for module in modules:
+            handles.append(module.register_forward_pre_hook(lambda m, a, name=name: setattr(counter, "part", name)))
+            handles.append(module.register_forward_hook(lambda m, a, o: setattr(counter, "part", None)))
+    try:
+        with counter:
+            fn()
+    finally:
+        for h in handles:
+            h.remove()
+    return {name: counter.by_part.get(key, 0) / 2 for name, key in [(n, n) for n in parts] + [(rest, None)]}
+
+
+def subnet_step_parts(model, x, sigma) -> dict[str, float]:
+    """Where the MACs of one unconditional step of a ScoreSubnet score model go: the classifier's
+    forward pass, its backward pass to the taps (for the gradient taps), and the decoder: the tap
+    projections, the attention, each level's residual blocks and upsampling, the output head.
+    The parts add up to `count_macs` of the whole step."""
+    import torch
+
+    subnet = model.backbone
+    parts = {"classifier forward pass": [subnet.classifier], "noise embedding": [subnet.embed],
+             "tap projections": [*subnet.proj],
+             "attention (coarsest level)": [subnet.attention], "output head": [subnet.head]}
+    if getattr(subnet, "gated", False):
+        parts["tap projections"] += [*subnet.feature_proj, *subnet.gate]
+    for i, blocks in enumerate(subnet.blocks):
+        name = "finest" if i == 0 else "coarsest" if i == len(subnet.blocks) - 1 else f"depth {i}"
+        parts[f"level {i} ({name}): {len(blocks)} residual block(s)"] = [*blocks]
+    for i, up in enumerate(subnet.ups):
+        parts[f"level {i}: upsampling from level {i + 1}"] = [up]
+    with torch.no_grad():
+        return macs_by_part(lambda: model(x, sigma), parts, rest="classifier backward pass to the taps")
 
 
 def parameter_counts(model: nn.Module) -> dict[str, int]:

@@ -1,8 +1,10 @@
 """MAC counting against hand formulas, forward and inside torch.autograd.grad."""
+import pytest
 import torch
 from torch import nn
 
 from scorelab.compute import count_macs, parameter_counts
+from scorelab.config import get_profile
 
 
 def test_linear_and_conv_macs_match_their_formulas():
@@ -59,3 +61,27 @@ def test_paper_profile_reproduces_the_compute_table(capsys):
           f"trainable {variant['trainable_params'] / 1e6:.2f} M")
     assert variant["gmacs"] <= 0.85 * uncond["gmacs"] and guided_variant["gmacs"] <= 0.85 * cond["gmacs"]
     assert variant["trainable_params"] < uncond["trainable_params"]
+
+
+def test_a_subnet_step_splits_into_parts_that_add_up():
+    import torch
+
+    from scorelab.compute import subnet_step_parts
+    from scorelab.models import build_models
+    from scorelab.nets.score_subnet import classifier_taps
+
+    models = build_models(get_profile("tiny"))
+    x, sigma = torch.randn(1, *models.input_shape), torch.tensor([1.0])
+    for model in (models.subnet, models.subnet_gradtaps):
+        model.eval()
+        parts = subnet_step_parts(model, x, sigma)
+        with torch.no_grad():
+            total = count_macs(lambda: model(x, sigma))
+            forward = count_macs(lambda: models.classifier(x, sigma))
+            forward_and_back = count_macs(lambda: classifier_taps(models.classifier, x, sigma))
+        assert sum(parts.values()) == pytest.approx(total, rel=1e-9)
+        assert parts["classifier forward pass"] == pytest.approx(forward, rel=1e-9)
+        assert parts["classifier backward pass to the taps"] == pytest.approx(forward_and_back - forward, rel=1e-9)
+        assert all(v > 0 for v in parts.values())
+    full, variant = (subnet_step_parts(m, x, sigma)["tap projections"] for m in (models.subnet, models.subnet_gradtaps))
+    assert variant == pytest.approx(full / 2, rel=1e-9)  # the 1x1 projections read half the channels
