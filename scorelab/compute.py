@@ -80,7 +80,7 @@ def subnet_step_parts(model, x, sigma) -> dict[str, float]:
         parts["tap projections"] += [*subnet.feature_proj, *subnet.gate]
     for i, blocks in enumerate(subnet.blocks):
         name = "finest" if i == 0 else "coarsest" if i == len(subnet.blocks) - 1 else f"depth {i}"
-        parts[f"level {i} ({name}): {len(blocks)} residual block(s)"] = [*blocks]
+        parts[f"level {i} ({name}) residual blocks"] = [*blocks]
     for i, up in enumerate(subnet.ups):
         parts[f"level {i}: upsampling from level {i + 1}"] = [up]
     with torch.no_grad():
