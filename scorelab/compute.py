@@ -106,6 +106,31 @@ PAPER_TABLE = {
 }
 
 
+def step_cost(model, classifier, input_shape, conditional: bool, shared: bool = True, gamma: float = 3.0,
+              label: int = 0) -> dict:
+    """Parameters and GMACs of one sampling step of a score model for one clip of `input_shape`:
+    the score, or with `conditional` the guided score by `classifier` (`guidance.guided_score`;
+    `shared`: a ScoreSubnet on that classifier runs it forward once). Total parameters count the
+    guiding classifier too when it is not part of the model."""
+    import torch
+
+    from .guidance import guided_score, shares_classifier
+
+    params = parameter_counts(model)
+    total = params["total"]
+    if conditional and not shares_classifier(model, classifier):
+        total += parameter_counts(classifier)["total"]
+    device = next(model.parameters()).device
+    x, sigma, y = torch.randn(1, *input_shape, device=device), torch.tensor([1.0], device=device), torch.tensor([label], device=device)
+
+    def step():
+        return guided_score(model, classifier, x, sigma, y, gamma, shared=shared) if conditional else model(x, sigma)
+
+    with torch.no_grad():
+        macs = count_macs(step)
+    return {"total_params": total, "trainable_params": params["trainable"], "gmacs": macs / 1e9}
+
+
 def compute_table(profile, gamma: float = 3.0, label: int = 0) -> dict[str, dict]:
     """Parameters and GMACs per sampling step for one second of audio, for every model of a
     profile. A conditional step is the guided score, score + gamma * grad log p(y|x)
@@ -114,30 +139,18 @@ def compute_table(profile, gamma: float = 3.0, label: int = 0) -> dict[str, dict
     classifier pass" run it twice, the reading the paper's 16.44 GMACs suggests."""
     import torch
 
-    from .guidance import guided_score
     from .models import build_models
 
     models = build_models(profile)
     for m in (models.classifier, models.subnet, models.subnet_gradtaps, models.unet):
         m.eval()
-    x = torch.randn(1, *models.input_shape)
-    sigma = torch.tensor([1.0])
-    y = torch.tensor([label])
     clf = parameter_counts(models.classifier)
 
     def row(model, conditional: bool, shared: bool = True):
-        params = parameter_counts(model)
-        total = params["total"] + (0 if model is not models.unet or not conditional else clf["total"])
-
-        def step():
-            return guided_score(model, models.classifier, x, sigma, y, gamma, shared=shared) if conditional else model(x, sigma)
-
-        with torch.no_grad():
-            macs = count_macs(step)
-        return {"total_params": total, "trainable_params": params["trainable"], "gmacs": macs / 1e9}
+        return step_cost(model, models.classifier, models.input_shape, conditional, shared, gamma, label)
 
     with torch.no_grad():
-        clf_macs = count_macs(lambda: models.classifier(x, sigma))
+        clf_macs = count_macs(lambda: models.classifier(torch.randn(1, *models.input_shape), torch.tensor([1.0])))
     return {
         "Classifier (frozen), one forward pass": {"total_params": clf["total"], "trainable_params": 0,
                                                   "gmacs": clf_macs / 1e9},

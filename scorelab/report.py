@@ -194,6 +194,20 @@ def _clips(row: Row, models: Models) -> dict:
     return {"training_clips": None if path is None else training_clips(path)}
 
 
+def row_cost(row: Row, models: Models) -> dict:
+    """What one sampling step of the row's own model costs (`compute.step_cost`), counted on the
+    model file the row uses, so a model of another size or fusion than the profile's is costed as
+    it is."""
+    from .compute import step_cost
+
+    model = models.load(row.kind, row.regime)
+    classifier = None
+    if row.gamma:
+        classifier = model.backbone.classifier if row.kind != "unet" else models.load("classifier")
+    shape = (1, models.profile.mel.n_mels, models.profile.mel.n_frames)
+    return step_cost(model, classifier, shape, conditional=bool(row.gamma))
+
+
 def _cost_fields(cost: dict, nfe_per_clip: int) -> dict:
     """A row's compute columns from its compute-table entry and score evaluations per clip."""
     return {"total_params": cost["total_params"], "gmacs_per_evaluation": cost["gmacs"],
@@ -256,10 +270,6 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
         return ref
 
     costs = compute_table(profile)
-    cost_key = {("unet", False): "U-Net, unconditional", ("unet", True): "U-Net + Classifier (gamma = 3)",
-                ("subnet", False): "ScoreSubnet, unconditional", ("subnet", True): "ScoreSubnet, conditional (gamma = 3)",
-                ("subnet-gradtaps", False): "Gradient-taps variant, unconditional",
-                ("subnet-gradtaps", True): "Gradient-taps variant, conditional (gamma = 3)"}
     (out / "metrics").mkdir(exist_ok=True)
     results, computed = [], 0
     started = time.perf_counter()
@@ -271,10 +281,8 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
             if files is None:  # its model files are gone (deleted to save space): keep it, do not retrain
                 log(f"{row.regime:>8} | {row.name}: stored row kept; its model files are not here to check it against")
             if files is None or stored.get("made_with") == files:
-                # what a step costs follows from the code, not from the run: counted afresh
-                stored.update(_cost_fields(costs[cost_key[row.kind, bool(row.gamma)]], stored["nfe_per_clip"]))
-                if files is not None:  # and what the model was trained on, from its file
-                    stored.update(_clips(row, models))
+                if files is not None:  # what a step of its model costs and what it was trained on, counted afresh
+                    stored.update(_cost_fields(row_cost(row, models), stored["nfe_per_clip"]), **_clips(row, models))
                 results.append(stored)
                 continue
             log(f"{row.regime:>8} | {row.name}: stored row was made with other model files "
@@ -288,7 +296,7 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
         result["reference_clips"] = len(reference())
         model = models.load(row.kind, row.regime)
         result.update({"trainable_params": count_parameters(model, trainable_only=True), **_clips(row, models),
-                       **_cost_fields(costs[cost_key[row.kind, bool(row.gamma)]], timing["nfe_per_clip"]),
+                       **_cost_fields(row_cost(row, models), timing["nfe_per_clip"]),
                        "sampling_s_per_audio_s": timing["sampling_s"] / timing["audio_s"],
                        "timing": timing})
         _write_json(metrics_file, result)

@@ -1,7 +1,7 @@
 """Collect the results of scripts/gpu_fusion_and_budget.sh in OUT into one JSON file (stdout):
 training time and final loss of each fusion, and FID, IS and accuracy per sampling seed.
 
-    python scripts/summarize_fusion.py OUT > book/results/fusion-tiny-<device>.json
+    python scripts/summarize_fusion.py OUT "where it ran" > book/results/fusion-tiny-<device>.json
 """
 import json
 import re
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 
-def main(out: Path) -> dict:
+def main(out: Path, device: str) -> dict:
     timeline = (out / "timeline.txt").read_text()
     rows = []
     for fusion in ("concat", "gated"):
@@ -29,8 +29,8 @@ def main(out: Path) -> dict:
     return {"what": "ScoreSubnet fusion of feature and gradient taps, concat against gated, trained from scratch "
                     "side by side on the shipped tiny classifier with an equal budget, guided toward every digit "
                     "(gamma 3, Heun 50 steps), scored by `scorelab evaluate` against the FSDD training split",
-            "made_by": "scripts/gpu_fusion_and_budget.sh", "rows": rows}
+            "made_by": "scripts/gpu_fusion_and_budget.sh", "device": device, "rows": rows}
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(Path(sys.argv[1])), indent=1))
+    print(json.dumps(main(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "not recorded"), indent=1))

@@ -85,3 +85,25 @@ def test_a_subnet_step_splits_into_parts_that_add_up():
         assert all(v > 0 for v in parts.values())
     full, variant = (subnet_step_parts(m, x, sigma)["tap projections"] for m in (models.subnet, models.subnet_gradtaps))
     assert variant == pytest.approx(full / 2, rel=1e-9)  # the 1x1 projections read half the channels
+
+
+def test_step_cost_counts_the_model_it_is_given():
+    import dataclasses
+
+    from scorelab.compute import compute_table, step_cost
+    from scorelab.models import build_classifier, build_subnet
+
+    profile = get_profile("tiny")
+    table = compute_table(profile)
+    classifier = build_classifier(profile).eval()
+    concat = build_subnet(profile, classifier).eval()
+    gated = build_subnet(profile.replace(subnet=dataclasses.replace(profile.subnet, fusion="gated")), classifier).eval()
+    shape = (1, profile.mel.n_mels, profile.mel.n_frames)
+    for conditional, name in ((False, "ScoreSubnet, unconditional"), (True, "ScoreSubnet, conditional (gamma = 3)")):
+        ours = step_cost(concat, classifier, shape, conditional)
+        assert ours == pytest.approx(table[name], rel=1e-9)
+        assert step_cost(gated, classifier, shape, conditional)["gmacs"] > ours["gmacs"]
+    # a guided U-Net counts its guiding classifier's parameters too
+    unet = table["U-Net + Classifier (gamma = 3)"]
+    assert unet["total_params"] == table["U-Net, unconditional"]["total_params"] + \
+        table["Classifier (frozen), one forward pass"]["total_params"]
