@@ -67,6 +67,7 @@ class Models:
                  train_missing: bool = True):
         self.profile, self.profile_name, self.checkpoints = profile, profile_name, checkpoints
         self.out, self.device, self.log, self._cache = out, device, log, {}
+        self.costs = {}  # (kind, regime, guided) -> what one sampling step costs (`row_cost`)
         self.train_missing = train_missing
 
     def find(self, kind: str, regime: str = "full") -> Path | None:
@@ -107,6 +108,10 @@ class Models:
 
             shutil.copy2(classifier, target.parent / classifier.name)
         return export(run, target)
+
+    def guide(self, kind: str, model):
+        """The classifier that guides `model`: a subnet's own frozen classifier, else the shipped one."""
+        return model.backbone.classifier if kind != "unet" else self.load("classifier")
 
     def load(self, kind: str, regime: str = "full"):
         from .models import load_trained
@@ -162,7 +167,7 @@ def sample_row(row: Row, models: Models, profile: Profile, n: int, folder: Path,
     classifier = labels = names = None
     label_names = profile.data.labels
     if row.gamma:
-        classifier = model.backbone.classifier if row.kind != "unet" else models.load("classifier")
+        classifier = models.guide(row.kind, model)
         labels = torch.arange(len(label_names)).repeat_interleave(max(1, n // len(label_names)))
         names = [f"{label_names[int(y)]}_{i:03d}" for i, y in enumerate(labels)]
     count = len(labels) if labels is not None else n
@@ -200,12 +205,13 @@ def row_cost(row: Row, models: Models) -> dict:
     it is."""
     from .compute import step_cost
 
-    model = models.load(row.kind, row.regime)
-    classifier = None
-    if row.gamma:
-        classifier = model.backbone.classifier if row.kind != "unet" else models.load("classifier")
-    shape = (1, models.profile.mel.n_mels, models.profile.mel.n_frames)
-    return step_cost(model, classifier, shape, conditional=bool(row.gamma))
+    key = (row.kind, row.regime, bool(row.gamma))
+    if key not in models.costs:  # the gamma sweep's rows share their model's cost
+        model = models.load(row.kind, row.regime)
+        classifier = models.guide(row.kind, model) if row.gamma else None
+        shape = (1, models.profile.mel.n_mels, models.profile.mel.n_frames)
+        models.costs[key] = step_cost(model, classifier, shape, conditional=bool(row.gamma))
+    return models.costs[key]
 
 
 def _cost_fields(cost: dict, nfe_per_clip: int) -> dict:
