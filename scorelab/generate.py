@@ -13,6 +13,7 @@ from .config import Profile, config_to_dict
 from .guidance import guided_score
 from .sampling import get_sampler
 from .sde import make_sde
+from .tensors import sample_generators
 
 
 def generate(model, profile: Profile, n: int, sampler: str | None = None, steps: int | None = None,
@@ -24,7 +25,9 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
     gamma (`guidance.guided_score`: a ScoreSubnet built on that classifier runs it forward once
     per score evaluation for both its taps and the guidance gradient); `cond_fn` adds any other
     guidance term.
-    One generator seeded with `seed` drives every batch, so the same call gives the same samples.
+    The seed fixes every sample by its index: the same call gives the same samples, and so does
+    the same call with another `batch` (to float rounding), except with the `pc` sampler, whose
+    corrector's step size is a batch mean.
     With $SCORELAB_RUN_CACHE set, an identical earlier call's samples are read back instead
     of sampled again (`scorelab.run_cache`; never with a `cond_fn`, which cannot be compared).
     """
@@ -49,17 +52,21 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
 def _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, progress, classifier, labels, gamma):
     run = get_sampler(sampler)
     sde = make_sde(profile.sde)
-    gen = torch.Generator(device=device).manual_seed(seed)
     shape = (1, profile.mel.n_mels, profile.mel.n_frames)
+    # every sample's randomness is fixed by the seed and its index, not by its batch: the starting
+    # noise of all n is drawn at once, and each sample has its own generator for a stochastic
+    # sampler's later draws (one reason left for batch effects: the pc corrector's batch-mean step)
+    start = sde.prior_sampling((n, *shape), torch.Generator(device=device).manual_seed(seed), device)
     out = []
-    for start in range(0, n, batch):
-        size = min(batch, n - start)
+    for first in range(0, n, batch):
+        size = min(batch, n - first)
         score_fn = model
         if classifier is not None:  # the guided score, one classifier pass where the model shares it
-            y = labels[start:start + size].to(device)
+            y = labels[first:first + size].to(device)
             score_fn = partial(guided_score, model, classifier, labels=y, gamma=gamma)
-        out.append(run(score_fn, sde, (size, *shape), steps, cond_fn=cond_fn, generator=gen,
-                       device=device, progress=progress).cpu())
+        out.append(run(score_fn, sde, (size, *shape), steps, cond_fn=cond_fn, x_init=start[first:first + size],
+                       generator=sample_generators(seed, first, size, device), device=device,
+                       progress=progress).cpu())
     return torch.cat(out)
 
 

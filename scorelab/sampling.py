@@ -1,9 +1,12 @@
 """Samplers: each is one loop from the prior at t = T down to t = eps (Song et al. 2021,
 algorithms 1-2 and the probability-flow ODE; Karras et al. 2022, algorithm 1 for Heun).
 
-Every sampler takes a `score_fn(x, sigma)`, an SDE, the output shape, the number of steps, a
-`torch.Generator` for reproducibility, and an optional `cond_fn(x, sigma)` whose output is added
-to the score (classifier guidance).
+Every sampler takes a `score_fn(x, sigma)`, an SDE, the output shape, the number of steps and an
+optional `cond_fn(x, sigma)` whose output is added to the score (classifier guidance). Its
+randomness comes from `generator`: one `torch.Generator`, or a list of them, one per sample, so
+that a sample's draws do not depend on the other samples in its batch (`tensors.randn`).
+`x_init` passes the starting noise in, as Karras et al.'s sampler takes its latents.
+`callback(i, t_next, x)`, if given, sees the state after every step (for plotting trajectories).
 """
 from __future__ import annotations
 
@@ -12,9 +15,16 @@ from typing import Callable
 import torch
 
 from .sde import SDE
-from .tensors import batch_broadcast
+from .tensors import batch_broadcast, randn
 
 ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def time_grid(sde: SDE, steps: int, device="cpu") -> torch.Tensor:
+    """steps + 1 evenly spaced times from T down to eps: the grid every sampler walks."""
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    return torch.linspace(sde.T, sde.eps, steps + 1, device=device)
 
 
 def _score(score_fn: ScoreFn, cond_fn: ScoreFn | None, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
@@ -24,80 +34,109 @@ def _score(score_fn: ScoreFn, cond_fn: ScoreFn | None, x: torch.Tensor, sigma: t
     return score
 
 
-def _times(sde: SDE, steps: int, device) -> torch.Tensor:
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    return torch.linspace(sde.T, sde.eps, steps + 1, device=device)
+def _start(sde: SDE, shape, x_init, generator, device) -> torch.Tensor:
+    if x_init is None:
+        return sde.prior_sampling(shape, generator, device)
+    if tuple(x_init.shape) != tuple(shape):
+        raise ValueError(f"x_init has shape {tuple(x_init.shape)} but the sampler was asked for {tuple(shape)}")
+    return x_init.to(device)
 
 
 def _progress(iterable, progress: bool, desc: str):
     if not progress:
         return iterable
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # optional: only for progress bars
 
     return tqdm(iterable, desc=desc, leave=False)
 
 
-@torch.no_grad()
-def pc_sampler(score_fn: ScoreFn, sde: SDE, shape, steps: int = 500, *,
-               predictor: str = "reverse_diffusion", corrector_steps: int = 0, snr: float = 0.16,
-               cond_fn: ScoreFn | None = None, generator: torch.Generator | None = None,
-               device="cpu", progress: bool = False, callback=None) -> torch.Tensor:
-    """Predictor-corrector sampling of the reverse SDE.
+def langevin_corrector(score_fn: ScoreFn, cond_fn: ScoreFn | None, x: torch.Tensor, sigma: torch.Tensor,
+                       steps: int, snr: float, generator=None) -> torch.Tensor:
+    """`steps` Langevin MCMC steps that stay at noise level sigma (Song et al. 2021, algorithm 4).
 
-    predictor: "euler_maruyama" (the reverse SDE integrated with Euler-Maruyama) or
-    "reverse_diffusion" (the reverse of the forward Markov chain, exact for VE noise increments).
-    corrector_steps > 0 adds that many Langevin MCMC steps per noise level, with a step size set by
-    the signal-to-noise ratio `snr`. The last step adds no noise.
-    callback(i, t_next, x), if given, sees the state after every step (for plotting trajectories).
+    The step size is 2 (snr |z| / |score|)^2 with norms averaged over the batch: one size for the
+    whole batch, since per-sample sizes would correlate with x and widen the distribution. So,
+    unlike the predictors, a corrected sample depends on its batch-mates through that mean.
     """
-    if predictor not in ("euler_maruyama", "reverse_diffusion"):
-        raise ValueError(f"unknown predictor {predictor!r}; choose euler_maruyama or reverse_diffusion")
-    x = sde.prior_sampling(shape, generator, device)
-    times = _times(sde, steps, device)
-    batch = shape[0]
-    for i in _progress(range(steps), progress, "sampling"):
-        t, t_next = times[i].expand(batch), times[i + 1].expand(batch)
-        sigma = sde.sigma(t)
-
-        # corrector: Langevin steps that stay at noise level sigma(t)
-        for _ in range(corrector_steps):
-            score = _score(score_fn, cond_fn, x, sigma)
-            noise = torch.randn(x.shape, generator=generator, device=device)
-            # one step size for the whole batch (per-sample sizes would correlate with x and
-            # widen the distribution): 2 (snr |z| / |score|)^2 with batch-mean norms
-            ratio = noise.flatten(1).norm(dim=1).mean() / score.flatten(1).norm(dim=1).mean().clamp_min(1e-12)
-            step = 2 * (snr * ratio) ** 2
-            x = x + step * score + torch.sqrt(2 * step) * noise
-
-        # predictor: one step of the reverse process from t to t_next
+    for _ in range(steps):
         score = _score(score_fn, cond_fn, x, sigma)
-        last = i == steps - 1
-        noise = torch.zeros_like(x) if last else torch.randn(x.shape, generator=generator, device=device)
-        if predictor == "euler_maruyama":
-            dt = batch_broadcast(t_next - t, x)  # negative: time runs backwards
-            _, g = sde.sde(x, t)
-            x = x + sde.reverse_drift(x, t, score) * dt + batch_broadcast(g, x) * torch.sqrt(-dt) * noise
-        else:
-            f, g = sde.discretize(x, t, t_next)
-            g = batch_broadcast(g, x)
-            x = x - f + g ** 2 * score + g * noise
+        noise = randn(x.shape, generator, x.device)
+        ratio = noise.flatten(1).norm(dim=1).mean() / score.flatten(1).norm(dim=1).mean().clamp_min(1e-12)
+        step = 2 * (snr * ratio) ** 2
+        x = x + step * score + torch.sqrt(2 * step) * noise
+    return x
+
+
+def _noise(x, generator, last: bool) -> torch.Tensor:
+    return torch.zeros_like(x) if last else randn(x.shape, generator, x.device)  # the last step adds none
+
+
+def euler_maruyama_step(sde: SDE, x, t, t_next, score, noise) -> torch.Tensor:
+    """One Euler-Maruyama step of the reverse SDE from t to t_next < t."""
+    dt = batch_broadcast(t_next - t, x)  # negative: time runs backwards
+    _, g = sde.sde(x, t)
+    return x + sde.reverse_drift(x, t, score) * dt + batch_broadcast(g, x) * torch.sqrt(-dt) * noise
+
+
+def reverse_diffusion_step(sde: SDE, x, t, t_next, score, noise) -> torch.Tensor:
+    """One step of the reverse of the forward Markov chain from t to t_next (exact increments
+    for VE noise; Song et al. 2021, appendix E)."""
+    f, g = sde.discretize(x, t, t_next)
+    g = batch_broadcast(g, x)
+    return x - f + g ** 2 * score + g * noise
+
+
+@torch.no_grad()
+def euler_maruyama_sampler(score_fn: ScoreFn, sde: SDE, shape, steps: int = 500, *,
+                           cond_fn: ScoreFn | None = None, generator=None, x_init=None,
+                           device="cpu", progress: bool = False, callback=None) -> torch.Tensor:
+    """The reverse SDE integrated with Euler-Maruyama (Song et al. 2021, eq. 6)."""
+    x = _start(sde, shape, x_init, generator, device)
+    times = time_grid(sde, steps, device)
+    for i in _progress(range(steps), progress, "sampling"):
+        t, t_next = times[i].expand(shape[0]), times[i + 1].expand(shape[0])
+        score = _score(score_fn, cond_fn, x, sde.sigma(t))
+        x = euler_maruyama_step(sde, x, t, t_next, score, _noise(x, generator, last=i == steps - 1))
         if callback is not None:
             callback(i, times[i + 1], x)
     return x
 
 
 @torch.no_grad()
+def pc_sampler(score_fn: ScoreFn, sde: SDE, shape, steps: int = 500, *, corrector_steps: int = 1,
+               snr: float = 0.16, cond_fn: ScoreFn | None = None, generator=None, x_init=None,
+               device="cpu", progress: bool = False, callback=None) -> torch.Tensor:
+    """Predictor-corrector sampling (Song et al. 2021, algorithm 2): at every noise level,
+    `corrector_steps` Langevin steps (`langevin_corrector`), then one reverse-diffusion step."""
+    x = _start(sde, shape, x_init, generator, device)
+    times = time_grid(sde, steps, device)
+    for i in _progress(range(steps), progress, "sampling"):
+        t, t_next = times[i].expand(shape[0]), times[i + 1].expand(shape[0])
+        sigma = sde.sigma(t)
+        x = langevin_corrector(score_fn, cond_fn, x, sigma, corrector_steps, snr, generator)
+        score = _score(score_fn, cond_fn, x, sigma)
+        x = reverse_diffusion_step(sde, x, t, t_next, score, _noise(x, generator, last=i == steps - 1))
+        if callback is not None:
+            callback(i, times[i + 1], x)
+    return x
+
+
+def reverse_diffusion_sampler(score_fn: ScoreFn, sde: SDE, shape, steps: int = 500, **kwargs) -> torch.Tensor:
+    """Ancestral sampling of the reversed forward chain: `pc_sampler` without corrector steps."""
+    return pc_sampler(score_fn, sde, shape, steps, corrector_steps=0, **kwargs)
+
+
+@torch.no_grad()
 def heun_sampler(score_fn: ScoreFn, sde: SDE, shape, steps: int = 50, *,
-                 cond_fn: ScoreFn | None = None, generator: torch.Generator | None = None,
+                 cond_fn: ScoreFn | None = None, generator=None, x_init=None,
                  device="cpu", progress: bool = False, callback=None) -> torch.Tensor:
     """Deterministic probability-flow ODE sampling with Heun's second-order method.
 
     Only the prior draw is random, so a seeded generator gives the same samples every time.
     Costs two score evaluations per step (one on the last).
     """
-    x = sde.prior_sampling(shape, generator, device)
-    times = _times(sde, steps, device)
+    x = _start(sde, shape, x_init, generator, device)
+    times = time_grid(sde, steps, device)
     batch = shape[0]
 
     def velocity(x, t):  # dx/dt of the probability-flow ODE
@@ -124,22 +163,17 @@ def langevin_dynamics(score_fn: ScoreFn, x: torch.Tensor, sigma: float, steps: i
     Samples the noisy data distribution at `sigma` when eps is small and steps are many."""
     level = torch.full((x.shape[0],), float(sigma), device=x.device)
     for i in range(steps):
-        noise = torch.randn(x.shape, generator=generator, device=x.device)
+        noise = randn(x.shape, generator, x.device)
         x = x + step_size * score_fn(x, level) + (2 * step_size) ** 0.5 * noise
         if callback is not None:
             callback(i, level, x)
     return x
 
 
-def euler_maruyama_sampler(score_fn, sde, shape, steps=500, **kwargs):
-    """Reverse-SDE sampling with the Euler-Maruyama predictor and no corrector."""
-    return pc_sampler(score_fn, sde, shape, steps, predictor="euler_maruyama", **kwargs)
-
-
 SAMPLERS = {
     "euler_maruyama": euler_maruyama_sampler,
-    "reverse_diffusion": lambda *a, **k: pc_sampler(*a, predictor="reverse_diffusion", **k),
-    "pc": lambda *a, **k: pc_sampler(*a, predictor="reverse_diffusion", corrector_steps=k.pop("corrector_steps", 1), **k),
+    "reverse_diffusion": reverse_diffusion_sampler,
+    "pc": pc_sampler,
     "heun": heun_sampler,
 }
 

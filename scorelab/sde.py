@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from .tensors import batch_broadcast
+from .tensors import batch_broadcast, randn
 
 
 class SDE:
@@ -35,7 +35,8 @@ class SDE:
     def sde(self, x: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
-    def prior_sampling(self, shape, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
+    def prior_sampling(self, shape, generator=None, device="cpu") -> torch.Tensor:
+        """A draw from the prior p_T; `generator` as in `tensors.randn` (one, or one per sample)."""
         raise NotImplementedError
 
     def discretize(self, x: torch.Tensor, t: torch.Tensor, t_prev: torch.Tensor
@@ -71,7 +72,7 @@ class VESDE(SDE):
         return torch.zeros_like(x), g
 
     def prior_sampling(self, shape, generator=None, device="cpu"):
-        return torch.randn(shape, generator=generator, device=device) * self.sigma_max
+        return randn(shape, generator, device) * self.sigma_max
 
     def discretize(self, x, t, t_prev):
         g = torch.sqrt(self.sigma(t) ** 2 - self.sigma(t_prev) ** 2)
@@ -103,7 +104,7 @@ class VPSDE(SDE):
         return -0.5 * batch_broadcast(beta, x) * x, torch.sqrt(beta)
 
     def prior_sampling(self, shape, generator=None, device="cpu"):
-        return torch.randn(shape, generator=generator, device=device)
+        return randn(shape, generator, device)
 
     def discretize(self, x, t, t_prev):
         a = self.alpha(t) / self.alpha(t_prev)  # x_t = a x_prev + sqrt(1 - a^2) z

@@ -4,7 +4,7 @@ import torch
 from numpy.testing import assert_allclose
 
 from scorelab.guidance import classifier_guidance, classifier_log_prob_grad
-from scorelab.sampling import heun_sampler, pc_sampler
+from scorelab.sampling import heun_sampler, reverse_diffusion_sampler
 from scorelab.sde import VESDE
 from scorelab.toy import GaussianMixture, MixtureClassifier
 
@@ -38,6 +38,6 @@ def test_stronger_guidance_concentrates_samples():
     stds = []
     for gamma in (1.0, 3.0):
         cond = classifier_guidance(MixtureClassifier(MIX), torch.full((2000,), 1), gamma=gamma)
-        x = pc_sampler(MIX.score, SDE, (2000, 2), 200, cond_fn=cond, generator=torch.Generator().manual_seed(1))
+        x = reverse_diffusion_sampler(MIX.score, SDE, (2000, 2), 200, cond_fn=cond, generator=torch.Generator().manual_seed(1))
         stds.append(x.std(dim=0).mean().item())
     assert stds[1] < stds[0]

@@ -1,0 +1,56 @@
+"""generate: the seed fixes each sample whatever the batch size, guidance labels follow their
+samples across batches, and samples become log-Mels and audio the way the chapters use them."""
+import pytest
+import torch
+
+from scorelab import get_profile
+from scorelab.audio import denormalize
+from scorelab.generate import LOG_MEL_CEILING, generate, to_audio, to_log_mel
+from scorelab.models import build_classifier, build_unet
+
+PROFILE = get_profile("micro")
+
+
+@pytest.fixture(scope="module")
+def unet():
+    torch.manual_seed(0)
+    return build_unet(PROFILE).eval()
+
+
+@pytest.mark.parametrize("sampler", ["heun", "euler_maruyama"])
+def test_samples_do_not_depend_on_the_batch_size(unet, sampler):
+    one_batch = generate(unet, PROFILE, 5, sampler=sampler, steps=3, seed=4, batch=5)
+    in_pairs = generate(unet, PROFILE, 5, sampler=sampler, steps=3, seed=4, batch=2)
+    torch.testing.assert_close(in_pairs, one_batch, atol=1e-4, rtol=1e-4)
+    first_two = generate(unet, PROFILE, 2, sampler=sampler, steps=3, seed=4)
+    torch.testing.assert_close(first_two, one_batch[:2], atol=1e-4, rtol=1e-4)
+    other_seed = generate(unet, PROFILE, 5, sampler=sampler, steps=3, seed=5, batch=5)
+    assert (other_seed - one_batch).abs().amax() > 0.1
+
+
+def test_guidance_labels_follow_their_samples_across_batches(unet):
+    torch.manual_seed(1)
+    classifier = build_classifier(PROFILE).eval()
+    labels = torch.tensor([0, 1, 2, 3, 1])
+    kwargs = dict(sampler="heun", steps=3, seed=0, classifier=classifier, labels=labels, gamma=3.0)
+    torch.testing.assert_close(generate(unet, PROFILE, 5, batch=2, **kwargs), generate(unet, PROFILE, 5, batch=5, **kwargs),
+                               atol=1e-4, rtol=1e-4)
+    unguided = generate(unet, PROFILE, 5, sampler="heun", steps=3, seed=0)
+    assert (generate(unet, PROFILE, 5, **kwargs) - unguided).abs().amax() > 1e-3
+
+
+def test_to_log_mel_drops_the_channel_and_denormalizes():
+    x = torch.linspace(-1, 1, 2 * PROFILE.mel.n_mels * 4).reshape(2, 1, PROFILE.mel.n_mels, 4)
+    mels = to_log_mel(x, PROFILE)
+    assert mels.shape == (2, PROFILE.mel.n_mels, 4)
+    torch.testing.assert_close(mels, denormalize(x[:, 0], PROFILE.mel))
+
+
+def test_to_audio_warns_about_unfinished_clips_and_keeps_peaks_at_most_one():
+    cfg = PROFILE.mel
+    calm = torch.zeros(1, 1, cfg.n_mels, 8)
+    wild = torch.full((1, 1, cfg.n_mels, 8), 1e3)  # far above any log-Mel of speech
+    with pytest.warns(UserWarning, match=rf"clip\(s\) \[1\] of 2 .* clamped to {LOG_MEL_CEILING:g}"):
+        waves = to_audio(torch.cat([calm, wild]), cfg)
+    assert waves.shape[0] == 2 and torch.isfinite(waves).all()
+    assert waves.abs().amax() <= 1.0 + 1e-6
