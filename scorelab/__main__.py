@@ -19,6 +19,11 @@ import argparse
 import sys
 
 from .config import DIGITS
+from .audio.vocoders import VOCODERS
+from .data import SOURCES
+from .kinds import KINDS, get_kind, guiding_classifier
+from .nets.score_subnet import FUSIONS
+from .sampling import SAMPLERS
 
 
 def _labels(text: str | None) -> tuple[str, ...]:
@@ -99,13 +104,10 @@ def cmd_sample(args) -> int:
     model, profile, kind = load_trained(args.run, device, classifier=args.classifier)
     names = None
     if args.label:
-        if kind in ("subnet", "subnet-gradtaps"):
-            classifier = model.backbone.classifier
-        elif args.classifier:
-            classifier = load_trained(args.classifier, device)[0]
-        else:
-            raise ValueError(f"guiding a {kind} needs --classifier RUN_DIR (a trained classifier)")
-        label_names = classifier_labels(args.classifier if kind not in ("subnet", "subnet-gradtaps") else args.run)
+        own = get_kind(kind).on_classifier  # a subnet is guided by its own classifier
+        given = load_trained(args.classifier, device)[0] if args.classifier and not own else None
+        classifier = guiding_classifier(kind, model, given)
+        label_names = classifier_labels(args.run if own else args.classifier)
         wanted = label_names if args.label == "all" else tuple(w.strip() for w in args.label.split(","))
         unknown = [w for w in wanted if w not in label_names]
         if unknown:
@@ -116,8 +118,8 @@ def cmd_sample(args) -> int:
         classifier, ids = None, None
     n = len(names) if names else args.n
     started = time.perf_counter()
-    x = generate(model, profile, n, args.sampler, args.steps, args.seed, device=device, progress=not args.quiet,
-                 classifier=classifier, labels=ids, gamma=args.gamma)
+    x = generate(model, profile, n, args.sampler, args.steps, args.seed, device=device, batch=args.batch_size,
+                 progress=not args.quiet, classifier=classifier, labels=ids, gamma=args.gamma)
     seconds = time.perf_counter() - started
     paths = write_samples(x, profile, args.out, names=names, vocoder=args.vocoder,
                           title=f"{kind}, {args.sampler or profile.sample.sampler}")
@@ -138,7 +140,7 @@ def cmd_classify(args) -> int:
     from .models import load_trained
 
     model, profile, kind = load_trained(args.run)
-    if kind not in ("classifier", "evalclassifier"):
+    if get_kind(kind).is_score_model:
         raise ValueError(f"{args.run} holds a {kind} model, not a classifier")
     x, labels, names = load_folder(args.folder, profile.data.labels, profile.mel)
     pred = predict(model, x)
@@ -271,15 +273,15 @@ def build_parser() -> argparse.ArgumentParser:
     data_p.set_defaults(func=cmd_data)
 
     train_p = commands.add_parser("train", help="train a model; resumes from RUN/checkpoint.pt")
-    train_p.add_argument("model", choices=["unet", "classifier", "evalclassifier", "subnet", "subnet-gradtaps"],
+    train_p.add_argument("model", choices=list(KINDS),
                          help="which model")
     train_p.add_argument("--classifier", help="run folder of the trained classifier (subnets only)")
     train_p.add_argument("--profile", default="tiny", help="tiny (CPU), paper (GPU) or micro (tests)")
-    train_p.add_argument("--data", choices=["fsdd", "synth", "sc09", "speech_commands"],
+    train_p.add_argument("--data", choices=SOURCES,
                          help="data source (default: the profile's)")
     train_p.add_argument("--data-root", help="folder of the data set (default: its environment variable)")
     train_p.add_argument("--labels", help="comma-separated words to train on (default: the ten digits)")
-    train_p.add_argument("--fusion", choices=["concat", "gated"],
+    train_p.add_argument("--fusion", choices=FUSIONS,
                          help="subnets: how feature and gradient taps are fused (default: the profile's)")
     train_p.add_argument("--out", required=True, help="run folder: checkpoint, metrics, loss curve")
     train_p.add_argument("--steps", type=int, help="total optimiser steps (default: the profile's)")
@@ -304,9 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample_p.add_argument("--n", type=int, default=16)
     sample_p.add_argument("--out", required=True)
     sample_p.add_argument("--steps", type=int, help="sampler steps (default: the profile's)")
-    sample_p.add_argument("--sampler", choices=["heun", "euler_maruyama", "reverse_diffusion", "pc"])
-    sample_p.add_argument("--seed", type=int, default=0)
-    sample_p.add_argument("--vocoder", default="griffinlim", choices=["griffinlim", "hifigan"])
+    sample_p.add_argument("--sampler", choices=list(SAMPLERS))
+    sample_p.add_argument("--seed", type=int, default=0, help="fixes every clip by its index, whatever --batch-size")
+    sample_p.add_argument("--batch-size", type=int, default=16, help="clips sampled at once (memory, not results)")
+    sample_p.add_argument("--vocoder", default="griffinlim", choices=VOCODERS)
     sample_p.add_argument("--label", help="guide toward a word (or comma-separated words, or 'all'); "
                           "files are then named {label}_{index}.wav, N per label")
     sample_p.add_argument("--gamma", type=float, default=3.0, help="guidance strength (the paper's 3.0)")
@@ -346,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_p = commands.add_parser("report", help="the paper's comparison: train what is missing, sample, "
                                                   "evaluate, tables and figures (resumable)")
     report_p.add_argument("--profile", default="tiny")
-    report_p.add_argument("--data", choices=["fsdd", "synth", "sc09", "speech_commands"],
+    report_p.add_argument("--data", choices=SOURCES,
                           help="data source (default: the profile's)")
     report_p.add_argument("--data-root", help="folder of the data set (default: its environment variable)")
     report_p.add_argument("--out", required=True, help="report folder; a rerun continues what is there")

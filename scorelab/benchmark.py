@@ -18,11 +18,11 @@ import torch
 
 from .config import Profile, config_to_dict
 from .devices import default_device
+from .kinds import TIMED, get_kind, guiding_classifier
 from .models import build_model, count_parameters
 from .sde import make_sde
 
-# what each model kind needs trained, in the order a reproduction trains them
-KINDS = ("classifier", "unet", "subnet", "subnet-gradtaps")
+KINDS = TIMED  # the kinds a reproduction trains, in its order (`scorelab.kinds`)
 
 
 def _inputs(profile: Profile, n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -34,7 +34,7 @@ def _inputs(profile: Profile, n: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _model(kind: str, profile: Profile) -> torch.nn.Module:
     torch.manual_seed(0)
-    classifier = build_model("classifier", profile) if kind.startswith("subnet") else None
+    classifier = build_model("classifier", profile) if get_kind(kind).on_classifier else None
     return build_model(kind, profile, classifier)  # random weights: speed does not depend on them
 
 
@@ -73,10 +73,8 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = 3.0, clips:
     from .generate import generate
 
     model = _model(kind, profile).to(device).eval()
-    if kind == "unet":
-        classifier = build_model("classifier", profile).to(device).eval()
-    else:
-        classifier = model.backbone.classifier
+    spare = None if get_kind(kind).on_classifier else build_model("classifier", profile).to(device).eval()
+    classifier = guiding_classifier(kind, model, spare)
     labels = torch.zeros(clips, dtype=torch.long)
     guided = dict(classifier=classifier, labels=labels, gamma=gamma) if gamma is not None else {}
 
@@ -125,10 +123,6 @@ def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_ste
     return rows
 
 
-# `report` rows' model names -> the kind that samples them
-_ROW_KINDS = {"U-Net": "unet", "ScoreSubnet": "subnet", "Gradient taps": "subnet-gradtaps"}
-
-
 def comparison_hours(rows: list[dict], clips: int = 2048, gammas=(1.0, 10.0)) -> dict:
     """Projected hours of the whole comparison `python -m scorelab report` makes, from `estimate`
     rows of all four kinds: training (guiding and evaluation classifier, a U-Net and a ScoreSubnet
@@ -144,7 +138,7 @@ def comparison_hours(rows: list[dict], clips: int = 2048, gammas=(1.0, 10.0)) ->
     train = sum(n * by_kind[k]["train_hours"] for k, n in trainings.items())
     sample = 0.0
     for row in paper_rows(gammas):
-        timing = by_kind[_ROW_KINDS[row.model]]
+        timing = by_kind[row.kind]
         sample += clips * timing["sample_s_per_clip" if row.gamma else "sample_s_per_clip_unguided"] / 3600
     return {"train_hours": train, "sample_hours": sample, "hours": train + sample}
 

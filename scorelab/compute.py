@@ -12,6 +12,8 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
+from .kinds import KINDS, SCORE_MODELS
+
 
 class CountFlops(TorchDispatchMode):
     """with CountFlops() as c: ...; c.flops is the total, c.macs = flops / 2. `by_part` splits
@@ -139,30 +141,29 @@ def compute_table(profile, gamma: float = 3.0, label: int = 0) -> dict[str, dict
     classifier pass" run it twice, the reading the paper's 16.44 GMACs suggests."""
     import torch
 
-    from .models import build_models
+    from .models import build_model
 
-    models = build_models(profile)
-    for m in (models.classifier, models.subnet, models.subnet_gradtaps, models.unet):
-        m.eval()
-    clf = parameter_counts(models.classifier)
-
-    def row(model, conditional: bool, shared: bool = True):
-        return step_cost(model, models.classifier, models.input_shape, conditional, shared, gamma, label)
-
+    classifier = build_model("classifier", profile).eval()  # MACs and sizes do not depend on the weights
+    shape = (1, profile.mel.n_mels, profile.mel.n_frames)
     with torch.no_grad():
-        clf_macs = count_macs(lambda: models.classifier(torch.randn(1, *models.input_shape), torch.tensor([1.0])))
-    return {
-        "Classifier (frozen), one forward pass": {"total_params": clf["total"], "trainable_params": 0,
-                                                  "gmacs": clf_macs / 1e9},
-        "ScoreSubnet, unconditional": row(models.subnet, False),
-        "ScoreSubnet, conditional (gamma = 3)": row(models.subnet, True),
-        "ScoreSubnet, conditional (gamma = 3)" + SEPARATE: row(models.subnet, True, shared=False),
-        "Gradient-taps variant, unconditional": row(models.subnet_gradtaps, False),
-        "Gradient-taps variant, conditional (gamma = 3)": row(models.subnet_gradtaps, True),
-        "Gradient-taps variant, conditional (gamma = 3)" + SEPARATE: row(models.subnet_gradtaps, True, shared=False),
-        "U-Net, unconditional": row(models.unet, False),
-        "U-Net + Classifier (gamma = 3)": row(models.unet, True),
-    }
+        clf_macs = count_macs(lambda: classifier(torch.randn(1, *shape), torch.tensor([1.0])))
+    clf = KINDS["classifier"]
+    table = {f"{clf.long_title}, one forward pass": {"total_params": parameter_counts(classifier)["total"],
+                                                     "trainable_params": 0, "gmacs": clf_macs / 1e9}}
+    on_classifier_first = sorted(SCORE_MODELS, key=lambda k: not KINDS[k].on_classifier)
+    for kind in on_classifier_first:
+        model, title = build_model(kind, profile, classifier).eval(), KINDS[kind].long_title
+
+        def row(conditional: bool, shared: bool = True):
+            return step_cost(model, classifier, shape, conditional, shared, gamma, label)
+
+        table[f"{title}, unconditional"] = row(False)
+        if KINDS[kind].on_classifier:
+            table[f"{title}, conditional (gamma = {gamma:g})"] = row(True)
+            table[f"{title}, conditional (gamma = {gamma:g})" + SEPARATE] = row(True, shared=False)
+        else:
+            table[f"{title} + Classifier (gamma = {gamma:g})"] = row(True)
+    return table
 
 
 def format_table(table: dict[str, dict], paper: dict[str, dict] = PAPER_TABLE) -> str:

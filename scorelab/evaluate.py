@@ -22,6 +22,7 @@ from . import metrics
 from .audio import read_audio, resample, to_mono
 from .classify import label_of_file
 from .config import config_to_dict
+from .kinds import get_kind
 
 SAMPLE_RATE = 16000
 
@@ -64,7 +65,7 @@ class ScorelabExtractor:
         from .models import classifier_labels, load_trained
 
         self.model, self.profile, kind = load_trained(checkpoint, device)
-        if kind not in ("classifier", "evalclassifier"):
+        if get_kind(kind).is_score_model:
             raise ValueError(f"{checkpoint} holds a {kind} model; features need a classifier "
                              "(the evaluation classifier, e.g. evalclassifier-tiny-fsdd.pt)")
         self.label_names = classifier_labels(checkpoint)

@@ -20,13 +20,14 @@ from torch import nn
 
 from .checkpoints import load_checkpoint, save_atomic
 from .config import Profile, profile_from_dict
+from .kinds import KINDS, get_kind
 from .nets.classifier import NoisyClassifier
 from .nets.precond import ScoreModel
 from .nets.score_subnet import ScoreSubnet
 from .nets.unet import UNet
 from .sde import make_sde
 
-MODEL_KINDS = ("unet", "classifier", "evalclassifier", "subnet", "subnet-gradtaps")
+MODEL_KINDS = tuple(KINDS)  # the table of model kinds is `scorelab.kinds`
 
 
 def build_unet(profile: Profile) -> ScoreModel:
@@ -90,13 +91,10 @@ def build_models(profile: Profile) -> Models:
 
 def build_model(kind: str, profile: Profile, classifier: nn.Module | None = None) -> nn.Module:
     """An untrained model of `kind`; subnets are built on `classifier` (default: a new one)."""
-    if kind == "unet":
-        return build_unet(profile)
-    if kind in ("classifier", "evalclassifier"):
-        return build_classifier(profile)
-    if kind in ("subnet", "subnet-gradtaps"):
-        return build_subnet(profile, classifier, taps="gradients" if kind == "subnet-gradtaps" else "features+gradients")
-    raise ValueError(f"unknown model {kind!r}; choose one of {', '.join(MODEL_KINDS)}")
+    entry = get_kind(kind)
+    if entry.on_classifier:
+        return build_subnet(profile, classifier, taps=entry.taps)
+    return build_unet(profile) if entry.is_score_model else build_classifier(profile)
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:

@@ -21,10 +21,8 @@ import torch
 
 from .checkpoints import file_digest
 from .config import Profile
+from .kinds import get_kind, guiding_classifier, kind_titled
 from .runs import REGIMES, checkpoint_name
-
-MODELS = {"U-Net": "unet", "ScoreSubnet": "subnet", "Gradient taps": "subnet-gradtaps"}
-
 
 @dataclass(frozen=True)
 class Row:
@@ -34,7 +32,7 @@ class Row:
 
     @property
     def kind(self) -> str:
-        return MODELS[self.model]
+        return kind_titled(self.model).name
 
     @property
     def name(self) -> str:
@@ -97,7 +95,7 @@ class Models:
         profile = self.profile.replace(data=dataclasses.replace(self.profile.data, labels=labels))
         run = self.out / "runs" / name[:-3]
         self.log(f"{name} not found: training it in {run}")
-        classifier = self.path("classifier") if kind in ("subnet", "subnet-gradtaps") else None
+        classifier = self.path("classifier") if get_kind(kind).on_classifier else None
         train_score_model(kind, profile, run, device=self.device, progress=False, log=self.log,
                           classifier_run=classifier)
         (self.out / "checkpoints").mkdir(parents=True, exist_ok=True)
@@ -111,7 +109,7 @@ class Models:
 
     def guide(self, kind: str, model):
         """The classifier that guides `model`: a subnet's own frozen classifier, else the shipped one."""
-        return model.backbone.classifier if kind != "unet" else self.load("classifier")
+        return guiding_classifier(kind, model, None if get_kind(kind).on_classifier else self.load("classifier"))
 
     def load(self, kind: str, regime: str = "full"):
         from .models import load_trained
@@ -127,7 +125,7 @@ def made_with(row: Row, models: Models) -> dict | None:
     that guides a U-Net, and the judge; None when one of them is not there (nothing is trained
     to find out). A stored row whose files differ is stale."""
     paths = {"model": models.find(row.kind, row.regime), "judge": models.find("evalclassifier")}
-    if row.kind == "unet" and row.gamma:
+    if row.gamma and not get_kind(row.kind).on_classifier:
         paths["classifier"] = models.find("classifier")
     if None in paths.values():
         return None

@@ -11,6 +11,7 @@ import torch
 from .audio import normalize
 from .config import Profile, config_to_dict
 from .data import cached_log_mels, load_dataset
+from .kinds import get_kind
 from .losses import classifier_objective, dsm_objective
 from .checkpoints import load_checkpoint
 from .models import build_model, count_parameters, load_trained, training_clips
@@ -29,15 +30,12 @@ def training_data(profile: Profile, split: str = "train", progress: bool = False
 def objective_for(kind: str, sde):
     """What a model of `kind` trains on: the noisy cross-entropy over all noise levels (classifier),
     the clean cross-entropy (evalclassifier), or denoising score matching (score models)."""
-    if kind == "classifier":
+    objective = get_kind(kind).objective
+    if objective == "noisy-cross-entropy":
         return classifier_objective(sde)
-    if kind == "evalclassifier":
+    if objective == "clean-cross-entropy":
         return classifier_objective(sde, max_t=0.0)
     return dsm_objective(sde)
-
-
-_SECTION = {"unet": "unet", "classifier": "classifier", "evalclassifier": "classifier", "subnet": "subnet",
-            "subnet-gradtaps": "subnet_gradtaps"}  # the part of a profile that sizes each kind of model
 
 
 def start_from(model, kind: str, profile: Profile, init: str | os.PathLike,
@@ -48,11 +46,11 @@ def start_from(model, kind: str, profile: Profile, init: str | os.PathLike,
     from .models import weights_fingerprint
 
     source, source_profile, source_kind = load_trained(
-        init, classifier=classifier_run if kind.startswith("subnet") else None)
+        init, classifier=classifier_run if get_kind(kind).on_classifier else None)
     if source_kind != kind:
         raise ValueError(f"{init} holds a {source_kind}; --init needs a {kind} to start a {kind} from")
     theirs, ours = config_to_dict(source_profile), config_to_dict(profile)
-    section = _SECTION[kind]
+    section = get_kind(kind).section
     diffs = [f"{part}.{k}: {theirs[part][k]} there, {ours[part].get(k)} here"
              for part in (section, "mel") for k in theirs[part] if theirs[part][k] != ours[part].get(k)]
     if section == "classifier" and theirs["data"]["labels"] != ours["data"]["labels"]:  # one output per label
@@ -60,7 +58,7 @@ def start_from(model, kind: str, profile: Profile, init: str | os.PathLike,
     if diffs:
         raise ValueError(f"{init} is a {kind} of another size or input ({'; '.join(diffs)}); start from a model "
                          f"of this profile, or train with --profile {source_profile.name}")
-    if kind.startswith("subnet"):
+    if get_kind(kind).on_classifier:
         mine = weights_fingerprint(model.backbone.classifier.state_dict())
         if weights_fingerprint(source.backbone.classifier.state_dict()) != mine:
             from .models import ClassifierMismatch
@@ -89,7 +87,7 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
     config = {"model": kind, "profile": config_to_dict(profile),
               "data": {"clips": len(ds), "source": ds.source}}
     classifier = None
-    if kind in ("subnet", "subnet-gradtaps"):
+    if get_kind(kind).on_classifier:
         if classifier_run is None:
             raise ValueError(f"training {kind} needs a trained classifier: pass --classifier RUN_DIR "
                              "(made by `python -m scorelab train classifier ...`)")
@@ -127,7 +125,7 @@ def checkpoint_name(kind: str, profile: Profile, regime: str = "full") -> str:
     {profile}-{data}.pt` (classifiers are trained on all labels, so they carry no regime tag)."""
     if regime not in REGIME_TAGS:
         raise ValueError(f"unknown data regime {regime!r}; choose one of {', '.join(REGIME_TAGS)}")
-    tag = "" if kind in ("classifier", "evalclassifier") else REGIME_TAGS[regime]
+    tag = "" if not get_kind(kind).is_score_model else REGIME_TAGS[regime]
     return f"{kind}{tag}-{profile.name}-{profile.data.source}.pt"
 
 
@@ -140,7 +138,7 @@ def model_file(kind: str, profile: Profile, regime: str = "full", progress: bool
     if name not in recorded_files():
         return None
     path = shipped_file(name, progress=progress)
-    if kind.startswith("subnet"):
+    if get_kind(kind).on_classifier:
         info = load_checkpoint(path)["config"].get("classifier", {})
         beside = "checkpoints/" + Path(info.get("file") or info.get("run", "")).name
         if beside in recorded_files():
@@ -175,11 +173,11 @@ def load_model(kind: str, profile: Profile, regime: str = "full", device=None, t
             f"time_limit_s caps it), or on the command line: python -m scorelab train {kind} --profile "
             f"{profile.name} --out {run}.{_measured_hours(kind, profile)}")
     classifier_run = None
-    if kind.startswith("subnet"):
+    if get_kind(kind).on_classifier:
         classifier_run = model_file("classifier", profile) or _trained_run("classifier", profile, run.parent, device,
                                                                            time_limit_s, log)
     _announce(kind, profile, device, time_limit_s, log)
-    sub = profile if kind in ("classifier", "evalclassifier") else _regime_profile(profile, regime)  # all labels
+    sub = profile if not get_kind(kind).is_score_model else _regime_profile(profile, regime)  # all labels
     model = train_score_model(kind, sub, run, device=device, log=log, classifier_run=classifier_run,
                               time_limit_s=time_limit_s)
     return model.to(device).eval(), sub

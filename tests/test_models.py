@@ -11,7 +11,7 @@ SHIPPED = Path(__file__).resolve().parent.parent / "book" / "checkpoints"
 
 
 def test_unknown_model_kind():
-    with pytest.raises(ValueError, match="choose one of unet"):
+    with pytest.raises(ValueError, match="choose one of classifier, unet, subnet"):
         build_model("transformer", get_profile("tiny"))
 
 
