@@ -21,6 +21,7 @@ import sys
 from .config import DIGITS
 from .audio.vocoders import VOCODERS
 from .data import SOURCES
+from .guidance import DEFAULT_GAMMA
 from .kinds import KINDS, get_kind, guiding_classifier
 from .nets.score_subnet import FUSIONS
 from .sampling import SAMPLERS
@@ -312,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample_p.add_argument("--vocoder", default="griffinlim", choices=VOCODERS)
     sample_p.add_argument("--label", help="guide toward a word (or comma-separated words, or 'all'); "
                           "files are then named {label}_{index}.wav, N per label")
-    sample_p.add_argument("--gamma", type=float, default=3.0, help="guidance strength (the paper's 3.0)")
+    sample_p.add_argument("--gamma", type=float, default=DEFAULT_GAMMA, help="guidance strength (the paper's, %(default)s)")
     sample_p.add_argument("--classifier", help="classifier run that guides a U-Net; for a subnet file "
                           "exported without its classifier, where that classifier is if not beside it")
     sample_p.add_argument("--device")
@@ -364,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     compute_p = commands.add_parser("compute", help="parameter and MAC counts per sampling step")
     compute_p.add_argument("--profile", default="paper")
-    compute_p.add_argument("--gamma", type=float, default=3.0, help="guidance strength of conditional rows")
+    compute_p.add_argument("--gamma", type=float, default=DEFAULT_GAMMA, help="guidance strength of conditional rows")
     compute_p.add_argument("--json", action="store_true", help="machine-readable output")
     compute_p.set_defaults(func=cmd_compute)
 

@@ -18,7 +18,9 @@ import torch
 
 from .config import Profile, config_to_dict
 from .devices import default_device
+from .guidance import DEFAULT_GAMMA
 from .kinds import TIMED, get_kind, guiding_classifier
+from .markdown import markdown_table
 from .models import build_model, count_parameters
 from .sde import make_sde
 
@@ -64,7 +66,7 @@ def time_training(kind: str, profile: Profile, steps: int = 5, warmup: int = 2, 
             "trainable_params": count_parameters(model, trainable_only=True), "timed_steps": steps}
 
 
-def time_sampling(kind: str, profile: Profile, gamma: float | None = 3.0, clips: int = 16, steps: int = 2,
+def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAMMA, clips: int = 16, steps: int = 2,
                   device: str = "cpu") -> dict:
     """Seconds per generated clip with the profile's sampler and number of steps, projected from
     `steps` timed sampler steps on one batch of `clips` clips after one untimed warm-up call
@@ -114,7 +116,7 @@ def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_ste
         row = {"model": kind, "device": device, "device_name": _device_name(device), **t,
                "train_hours": profile.train.steps * t["seconds_per_step"] / 3600}
         if kind != "classifier":
-            for key, gamma in (("sample_s_per_clip", 3.0), ("sample_s_per_clip_unguided", None)):
+            for key, gamma in (("sample_s_per_clip", DEFAULT_GAMMA), ("sample_s_per_clip_unguided", None)):
                 row[key] = time_sampling(kind, profile, gamma=gamma, clips=sample_batch,
                                          device=device)["seconds_per_clip"]
             row["sample_batch"] = sample_batch
@@ -168,13 +170,11 @@ def format_estimate(rows: list[dict], profile: Profile, eval_clips: int = 2048) 
     if rows and rows[0].get("device_name"):
         device = f"{device} ({rows[0]['device_name']})"
     batch = next((r["sample_batch"] for r in rows if "sample_batch" in r), 16)
-    head = (f"| model | trainable params | s per training step (batch {profile.train.batch_size}) | "
-            f"{profile.train.steps} steps | s per guided clip ({profile.sample.sampler}, {profile.sample.steps} steps, "
-            f"batch {batch}) "
-            f"| {eval_clips} guided clips |")
-    lines = [f"Measured on {device}; full-run times are projections from the timed steps.", "",
-             head, "|---|---|---|---|---|---|"]
-    stale = []
+    header = ["model", "trainable params", f"s per training step (batch {profile.train.batch_size})",
+              f"{profile.train.steps} steps",
+              f"s per guided clip ({profile.sample.sampler}, {profile.sample.steps} steps, batch {batch})",
+              f"{eval_clips} guided clips"]
+    stale, cells = [], []
     for r in rows:
         clip = f"{r['sample_s_per_clip']:.2f}" if "sample_s_per_clip" in r else "–"
         now = _trainable_now(r["model"], profile)
@@ -184,8 +184,10 @@ def format_estimate(rows: list[dict], profile: Profile, eval_clips: int = 2048) 
             stale.append(f"\\* {r['model']} was measured at {r['trainable_params'] / 1e6:.2f} M trainable parameters; "
                          f"this profile's {r['model']} now has {now / 1e6:.2f} M, so its times are those of the earlier "
                          f"model. `python -m scorelab benchmark --profile {profile.name} --models {r['model']}` measures it again.")
-        lines.append(f"| {r['model']}{mark} | {r['trainable_params'] / 1e6:.2f} M | {r['seconds_per_step']:.3f} | "
-                     f"{_hours(r['train_hours'])} | {clip} | {_hours(r.get('eval_hours', math.nan))} |")
+        cells.append([f"{r['model']}{mark}", f"{r['trainable_params'] / 1e6:.2f} M", f"{r['seconds_per_step']:.3f}",
+                      _hours(r["train_hours"]), clip, _hours(r.get("eval_hours", math.nan))])
+    lines = [f"Measured on {device}; full-run times are projections from the timed steps.", "",
+             markdown_table(header, cells)]
     lines += ["", *stale] if stale else []
     if {r["model"] for r in rows} >= set(KINDS):
         total = comparison_hours(rows, eval_clips)

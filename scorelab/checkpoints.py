@@ -13,21 +13,15 @@ from pathlib import Path
 import torch
 
 from .config import config_diff, upgrade_config
+from .paths import write_atomic
 
 # fields that may change between a run and its resumption
 RESUMABLE_CHANGES = ("train.steps", "train.checkpoint_every", "train.log_every", "train.compile", "train.amp")
 
 
 def save_atomic(obj, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        torch.save(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
+    """torch.save that never leaves a half-written file (`paths.write_atomic`)."""
+    return write_atomic(path, lambda tmp: torch.save(obj, tmp))
 
 
 def file_digest(path: str | os.PathLike) -> str:

@@ -8,11 +8,15 @@ so this counter works at the dispatch level with the same per-operator formulas.
 """
 from __future__ import annotations
 
+import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
+from .guidance import DEFAULT_GAMMA, guided_score, shares_classifier
 from .kinds import KINDS, SCORE_MODELS
+from .markdown import markdown_table
+from .models import build_model, count_parameters
 
 
 class CountFlops(TorchDispatchMode):
@@ -72,7 +76,6 @@ def subnet_step_parts(model, x, sigma) -> dict[str, float]:
     forward pass, its backward pass to the taps (for the gradient taps), and the decoder: the tap
     projections, the attention, each level's residual blocks and upsampling, the output head.
     The parts add up to `count_macs` of the whole step."""
-    import torch
 
     subnet = model.backbone
     parts = {"classifier forward pass": [subnet.classifier], "noise embedding": [subnet.embed],
@@ -91,9 +94,7 @@ def subnet_step_parts(model, x, sigma) -> dict[str, float]:
 
 def parameter_counts(model: nn.Module) -> dict[str, int]:
     """{"total": all parameters, "trainable": those with requires_grad}."""
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return {"total": total, "trainable": trainable}
+    return {"total": count_parameters(model), "trainable": count_parameters(model, trainable_only=True)}
 
 
 SEPARATE = ", separate classifier pass"  # suffix of the rows that run the classifier twice when guided
@@ -108,15 +109,12 @@ PAPER_TABLE = {
 }
 
 
-def step_cost(model, classifier, input_shape, conditional: bool, shared: bool = True, gamma: float = 3.0,
+def step_cost(model, classifier, input_shape, conditional: bool, shared: bool = True, gamma: float = DEFAULT_GAMMA,
               label: int = 0) -> dict:
     """Parameters and GMACs of one sampling step of a score model for one clip of `input_shape`:
     the score, or with `conditional` the guided score by `classifier` (`guidance.guided_score`;
     `shared`: a ScoreSubnet on that classifier runs it forward once). Total parameters count the
     guiding classifier too when it is not part of the model."""
-    import torch
-
-    from .guidance import guided_score, shares_classifier
 
     params = parameter_counts(model)
     total = params["total"]
@@ -133,15 +131,12 @@ def step_cost(model, classifier, input_shape, conditional: bool, shared: bool = 
     return {"total_params": total, "trainable_params": params["trainable"], "gmacs": macs / 1e9}
 
 
-def compute_table(profile, gamma: float = 3.0, label: int = 0) -> dict[str, dict]:
+def compute_table(profile, gamma: float = DEFAULT_GAMMA, label: int = 0) -> dict[str, dict]:
     """Parameters and GMACs per sampling step for one second of audio, for every model of a
     profile. A conditional step is the guided score, score + gamma * grad log p(y|x)
     (`guidance.guided_score`): a guided ScoreSubnet runs its classifier forward once for both its
     taps and the guidance gradient (scorelab's default); the rows ending in "separate
     classifier pass" run it twice, the reading the paper's 16.44 GMACs suggests."""
-    import torch
-
-    from .models import build_model
 
     classifier = build_model("classifier", profile).eval()  # MACs and sizes do not depend on the weights
     shape = (1, profile.mel.n_mels, profile.mel.n_frames)
@@ -171,11 +166,11 @@ def format_table(table: dict[str, dict], paper: dict[str, dict] = PAPER_TABLE) -
     def m(v):
         return "—" if v is None else f"{v / 1e6:.2f} M"
 
-    lines = ["| model | total params | trainable params | GMACs / step | paper: total | paper: trainable | paper: GMACs |",
-             "|---|---|---|---|---|---|---|"]
+    rows = []
     for name, r in table.items():
         p = paper.get(name, {})
-        lines.append(f"| {name} | {m(r['total_params'])} | {m(r['trainable_params'])} | {r['gmacs']:.2f} | "
-                     f"{m(p.get('total_params')) if p else ''} | {m(p.get('trainable_params')) if p else ''} | "
-                     f"{p['gmacs'] if p else ''} |")
-    return "\n".join(lines)
+        rows.append([name, m(r["total_params"]), m(r["trainable_params"]), f"{r['gmacs']:.2f}",
+                     m(p.get("total_params")) if p else "", m(p.get("trainable_params")) if p else "",
+                     p["gmacs"] if p else ""])
+    return markdown_table(["model", "total params", "trainable params", "GMACs / step", "paper: total",
+                           "paper: trainable", "paper: GMACs"], rows)

@@ -136,7 +136,6 @@ class TrainConfig:
 class SampleConfig:
     sampler: str = "heun"
     steps: int = 50
-    n: int = 16
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,6 @@ class Profile:
     subnet_gradtaps: SubnetConfig = field(default_factory=lambda: SubnetConfig(taps="gradients"))
     train: TrainConfig = field(default_factory=TrainConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
-    seed: int = 0
 
     def replace(self, **changes) -> "Profile":
         return dataclasses.replace(self, **changes)
@@ -178,7 +176,7 @@ PROFILES: dict[str, Profile] = {
         subnet_gradtaps=SubnetConfig(taps="gradients", widths=(144, 160, 96, 192), blocks=(1, 1, 1, 1), emb_dim=192),
         train=TrainConfig(steps=200_000, batch_size=64, lr=2e-4, warmup_steps=2000,
                           ema_decay=0.9999, checkpoint_every=5000, log_every=100),
-        sample=SampleConfig(sampler="heun", steps=100, n=64),
+        sample=SampleConfig(sampler="heun", steps=100),
     ),
     # Seconds, for tests and CI smoke runs only: too small to learn anything.
     "micro": Profile(
@@ -186,7 +184,7 @@ PROFILES: dict[str, Profile] = {
         unet=UNetConfig(channels=8, channel_mults=(1, 2, 2, 2), attention_levels=(), emb_dim=32, heads=2),
         classifier=ClassifierConfig(channels=8, emb_dim=32),
         train=TrainConfig(steps=20, batch_size=8, warmup_steps=5, checkpoint_every=10, log_every=5),
-        sample=SampleConfig(sampler="heun", steps=4, n=2),
+        sample=SampleConfig(sampler="heun", steps=4),
     ),
 }
 
@@ -218,18 +216,23 @@ def profile_from_dict(d: dict) -> Profile:
     built = {k: build(cls, d[k]) for k, cls in parts.items() if k in d}
     if "subnet" in built and "subnet_gradtaps" not in built:  # written before the variant had its own size:
         built["subnet_gradtaps"] = dataclasses.replace(built["subnet"], taps="gradients")  # it was built so
-    return Profile(name=d["name"], seed=d.get("seed", 0), **built)
+    return Profile(name=d["name"], **built)
 
 
 def upgrade_config(d):
     """A saved config (dict) in today's form, for comparing with one made now: every profile in it
     written before the gradient-taps variant had its own size gains `subnet_gradtaps`, sized as
-    it was then built (`subnet` with taps "gradients")."""
+    it was then built (`subnet` with taps "gradients"); fields that were never used (the
+    profile's `seed`, `sample.n`) are dropped."""
     if not isinstance(d, dict):
         return d
     d = {k: upgrade_config(v) for k, v in d.items()}
-    if "name" in d and isinstance(d.get("subnet"), dict) and "subnet_gradtaps" not in d:
-        d["subnet_gradtaps"] = {**d["subnet"], "taps": "gradients"}
+    if "name" in d and isinstance(d.get("mel"), dict):  # a profile
+        if isinstance(d.get("subnet"), dict) and "subnet_gradtaps" not in d:
+            d["subnet_gradtaps"] = {**d["subnet"], "taps": "gradients"}
+        d.pop("seed", None)  # unused fields, since removed: the seed is the training's (train.seed)
+        if isinstance(d.get("sample"), dict):
+            d["sample"] = {k: v for k, v in d["sample"].items() if k != "n"}
     return d
 
 

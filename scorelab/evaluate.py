@@ -21,8 +21,9 @@ import torch
 from . import metrics
 from .audio import read_audio, resample, to_mono
 from .classify import label_of_file
-from .config import config_to_dict
+from .config import DIGITS, config_to_dict
 from .kinds import get_kind
+from .markdown import markdown_table
 
 SAMPLE_RATE = 16000
 
@@ -105,7 +106,7 @@ class SC09Extractor:
     end (1 s cut or padded at the end, 32-band dB mel)."""
 
     name = "sc09-resnext"
-    label_names = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    label_names = DIGITS
 
     def __init__(self, checkpoint: str | os.PathLike | None = None, device: str = "cpu"):
         from .nets.resnext import load_sc09_resnext
@@ -374,8 +375,5 @@ def format_rows(rows: dict[str, dict]) -> str:
     cols = [("clips", "clips", "{:d}"), ("fid", "FID", "{:.2f}"), ("is", "IS", "{:.2f}"), ("mis", "mIS", "{:.0f}"),
             ("am", "AM", "{:.3f}"), ("accuracy", "accuracy", "{:.3f}")]
     cols = [c for c in cols if any(c[0] in r for r in rows.values())]
-    lines = ["| set | " + " | ".join(c[1] for c in cols) + " |",
-             "|---|" + "---|" * len(cols)]
-    for name, r in rows.items():
-        lines.append(f"| {name} | " + " | ".join(fmt.format(r[k]) if k in r else "" for k, _, fmt in cols) + " |")
-    return "\n".join(lines)
+    return markdown_table(["set", *(c[1] for c in cols)],
+                          [[name, *(fmt.format(r[k]) if k in r else "" for k, _, fmt in cols)] for name, r in rows.items()])

@@ -10,7 +10,7 @@ import torch
 from .audio import denormalize, load_vocoder, write_audio
 from . import run_cache
 from .config import Profile, config_to_dict
-from .guidance import guided_score
+from .guidance import DEFAULT_GAMMA, guided_score
 from .sampling import get_sampler
 from .sde import make_sde
 from .tensors import sample_generators
@@ -18,7 +18,7 @@ from .tensors import sample_generators
 
 def generate(model, profile: Profile, n: int, sampler: str | None = None, steps: int | None = None,
              seed: int = 0, cond_fn=None, device="cpu", batch: int = 16, progress: bool = False,
-             classifier=None, labels: torch.Tensor | None = None, gamma: float = 3.0) -> torch.Tensor:
+             classifier=None, labels: torch.Tensor | None = None, gamma: float = DEFAULT_GAMMA) -> torch.Tensor:
     """n samples in model space, shape (n, 1, n_mels, frames), in batches of `batch`.
 
     With `classifier` and `labels` (n,), each sample is guided toward its label with strength

@@ -19,7 +19,7 @@ ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 def sample_t(batch: int, sde: SDE, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
     """Diffusion times uniform on [eps, T]."""
-    return torch.rand(batch, generator=generator, device=device) * (sde.T - sde.eps) + sde.eps
+    return sde.time_of(torch.rand(batch, generator=generator, device=device))
 
 
 def dsm_loss(score_fn: ScoreFn, sde: SDE, x0: torch.Tensor, t: torch.Tensor | None = None,
@@ -46,7 +46,7 @@ def dsm_objective(sde: SDE):
     mapped onto [eps, T]; labels are ignored (unconditional score models)."""
 
     def loss(model, x, y, t, z):
-        return dsm_loss(model, sde, x, t=t * (sde.T - sde.eps) + sde.eps, z=z)
+        return dsm_loss(model, sde, x, t=sde.time_of(t), z=z)
 
     return loss
 
@@ -65,6 +65,6 @@ def classifier_objective(sde: SDE, max_t: float = 1.0):
     (max_t < 1 leaves out noise levels where nothing can be classified; 1.0 uses them all)."""
 
     def loss(model, x, y, t, z):
-        return noisy_cross_entropy(model, sde, x, y, t * (max_t - sde.eps) + sde.eps, z)
+        return noisy_cross_entropy(model, sde, x, y, sde.time_of(t, max_t), z)
 
     return loss

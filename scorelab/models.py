@@ -25,7 +25,6 @@ from .nets.classifier import NoisyClassifier
 from .nets.precond import ScoreModel
 from .nets.score_subnet import ScoreSubnet
 from .nets.unet import UNet
-from .sde import make_sde
 
 MODEL_KINDS = tuple(KINDS)  # the table of model kinds is `scorelab.kinds`
 
@@ -98,6 +97,7 @@ def build_model(kind: str, profile: Profile, classifier: nn.Module | None = None
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """How many parameters `model` holds (with `trainable_only`, those with requires_grad)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
@@ -240,6 +240,3 @@ def training_clips(source: str | os.PathLike) -> int | None:
             return int(entry["clips_seen"])
     return None
 
-
-def sde_of(profile: Profile):
-    return make_sde(profile.sde)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 
 def data_home() -> Path:
@@ -27,3 +28,20 @@ def resolve_root(root: str | os.PathLike | None, env: str, default_name: str) ->
 
 def cache_dir() -> Path:
     return data_home() / "cache"
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
+    """Write a file that is never seen half written, even if the process is killed: `write(tmp)`
+    fills a temporary file beside `path` (one name per process, so parallel writers do not
+    collide), which is flushed to disk and then renamed onto `path` in one step."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

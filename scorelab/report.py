@@ -21,7 +21,10 @@ import torch
 
 from .checkpoints import file_digest
 from .config import Profile
+from .guidance import DEFAULT_GAMMA
 from .kinds import get_kind, guiding_classifier, kind_titled
+from .markdown import markdown_table
+from .paths import write_atomic
 from .runs import REGIMES, checkpoint_name
 
 @dataclass(frozen=True)
@@ -52,9 +55,9 @@ def paper_rows(gammas=(1.0, 10.0)) -> list[Row]:
     for regime in REGIMES:
         models = ("U-Net", "ScoreSubnet", "Gradient taps") if regime == "full" else ("U-Net", "ScoreSubnet")
         for model in models:
-            rows += [Row(regime, model, 0.0), Row(regime, model, 3.0)]
+            rows += [Row(regime, model, 0.0), Row(regime, model, DEFAULT_GAMMA)]
     for model in ("U-Net", "ScoreSubnet"):
-        rows += [Row("full", model, g) for g in gammas if g not in (0.0, 3.0)]
+        rows += [Row("full", model, g) for g in gammas if g not in (0.0, DEFAULT_GAMMA)]
     return rows
 
 
@@ -133,9 +136,7 @@ def made_with(row: Row, models: Models) -> dict | None:
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1) + "\n"))
 
 
 class _Counted(torch.nn.Module):
@@ -174,7 +175,7 @@ def sample_row(row: Row, models: Models, profile: Profile, n: int, folder: Path,
     log(f"{row.regime:>8} | {row.name}: sampling {count} clips")
     started = time.perf_counter()
     x = generate(counted, profile, count, profile.sample.sampler, steps, seed, device=models.device,
-                 classifier=classifier, labels=labels, gamma=row.gamma or 3.0)
+                 classifier=classifier, labels=labels, gamma=row.gamma or DEFAULT_GAMMA)
     sampling_s = time.perf_counter() - started
     started = time.perf_counter()
     audio = to_audio(x.cpu(), profile.mel)
@@ -329,14 +330,12 @@ def format_report(report: dict) -> str:
              f"{report['seed']}); metrics from the judge {Path(report['judge']).name} against "
              f"{report['reference_clips']} training clips. FID depends on the number of clips: compare rows, "
              "not with published SC09 numbers.", "",
-             "| regime | model | FID ↓ | IS ↑ | mIS ↑ | AM ↓ | accuracy ↑ | trainable params | training clips | "
-             "GMACs / clip | s per s of audio |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in report["rows"]:
-        acc = f"{r['accuracy']:.2f}" if "accuracy" in r else "–"
-        lines.append(f"| {r['row']['regime']} | {r['name']} | {r['fid']:.2f} | {r['is']:.2f} | {r['mis']:.1f} | "
-                     f"{r['am']:.3f} | {acc} | {r['trainable_params'] / 1e6:.2f} M | {_thousands(r.get('training_clips'))} | "
-                     f"{r['gmacs_per_clip']:.0f} | {r['sampling_s_per_audio_s']:.2f} |")
+             markdown_table(["regime", "model", "FID ↓", "IS ↑", "mIS ↑", "AM ↓", "accuracy ↑", "trainable params",
+                             "training clips", "GMACs / clip", "s per s of audio"], [
+                 [r["row"]["regime"], r["name"], f"{r['fid']:.2f}", f"{r['is']:.2f}", f"{r['mis']:.1f}", f"{r['am']:.3f}",
+                  f"{r['accuracy']:.2f}" if "accuracy" in r else "–", f"{r['trainable_params'] / 1e6:.2f} M",
+                  _thousands(r.get("training_clips")), f"{r['gmacs_per_clip']:.0f}", f"{r['sampling_s_per_audio_s']:.2f}"]
+                 for r in report["rows"]])]
     lines += ["", "Training clips: how many clips each row's score model saw in training (a clip seen twice "
               "counts twice), over every run that led to its file; – where the file does not record it.",
               "", "**Compute per score evaluation (this profile) and the paper's**", "",
@@ -374,7 +373,7 @@ def report_numbers(report: dict) -> dict[str, str]:
 
 
 def _main_rows(report: dict, regime: str | None = None) -> list[dict]:
-    return [r for r in report["rows"] if r["row"]["gamma"] in (0.0, 3.0) and regime in (None, r["row"]["regime"])]
+    return [r for r in report["rows"] if r["row"]["gamma"] in (0.0, DEFAULT_GAMMA) and regime in (None, r["row"]["regime"])]
 
 
 def plot_fid_by_regime(report: dict):

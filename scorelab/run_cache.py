@@ -28,6 +28,8 @@ from typing import Callable
 
 import torch
 
+from .checkpoints import save_atomic
+
 ENV = "SCORELAB_RUN_CACHE"
 NUMERICS_ENV = ("ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MKL_CBWR",
                 "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
@@ -111,7 +113,5 @@ def cached(parts: dict | Callable[[], dict], compute: Callable[[], object]):
             except Exception:  # a damaged cache file is only a cache: make it again
                 path.unlink(missing_ok=True)
         value = compute()
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        torch.save(value, tmp)
-        os.replace(tmp, path)
+        save_atomic(value, path)
         return value

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from .audio import normalize
-from .config import Profile, config_to_dict
+from .config import DIGITS, Profile, config_to_dict
 from .data import cached_log_mels, load_dataset
 from .kinds import get_kind
 from .losses import classifier_objective, dsm_objective
@@ -116,7 +116,7 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
 
 
 # the data regimes of the paper's table: the labels a score model trains on (None: all the profile's)
-REGIMES = {"full": None, "3 labels": ("zero", "one", "two"), "1 label": ("zero",)}
+REGIMES = {"full": None, "3 labels": DIGITS[:3], "1 label": DIGITS[:1]}
 REGIME_TAGS = {"full": "", "3 labels": "-3labels", "1 label": "-1label"}
 
 

@@ -32,6 +32,12 @@ class SDE:
     def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
+    def time_of(self, u: torch.Tensor, t_max: float | None = None) -> torch.Tensor:
+        """u in [0, 1] mapped linearly onto diffusion times [eps, t_max] (default t_max = T): how
+        training turns uniform draws into the times it trains at."""
+        t_max = self.T if t_max is None else t_max
+        return u * (t_max - self.eps) + self.eps
+
     def sde(self, x: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 

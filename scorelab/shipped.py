@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .download import OfflineError, download, sha256_of
-from .paths import data_home
+from .paths import data_home, write_atomic
 
 REPOSITORY = "https://github.com/scorelab/scorelab"
 REF = "main"
@@ -126,9 +126,7 @@ def manifest_of(book: Path) -> dict:
 
 def write_manifest(book: Path) -> dict:
     record = manifest_of(book)
-    tmp = MANIFEST.with_name(MANIFEST.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, MANIFEST)
+    write_atomic(MANIFEST, lambda tmp: tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n"))
     recorded_files.cache_clear()
     return record
 

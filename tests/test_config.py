@@ -55,3 +55,15 @@ def test_a_run_saved_before_the_variant_had_its_own_size_still_resumes():
     changed = {**saved, "profile": {**saved["profile"], "subnet": {**saved["profile"]["subnet"], "blocks": (2, 1, 1, 1)}}}
     with pytest.raises(ValueError, match="profile.subnet.blocks"):
         check_config(changed, now, "old run")
+
+
+def test_runs_saved_with_the_removed_fields_still_resume():
+    # profiles once carried an unused `seed` and `sample.n`; a run saved then resumes today
+    from scorelab.checkpoints import check_config
+
+    now = {"profile": config_to_dict(get_profile("tiny")), "train": {"seed": 3}}
+    old_profile = {**now["profile"], "seed": 0, "sample": {**now["profile"]["sample"], "n": 16}}
+    saved = {**now, "profile": old_profile}
+    assert upgrade_config(saved) == now  # the training seed (train.seed) is kept
+    check_config(saved, now, "old run")
+    assert profile_from_dict(old_profile) == get_profile("tiny")

@@ -1,7 +1,6 @@
 """The report: rows sampled, evaluated and costed from shipped checkpoints, tables and figures
 written, a rerun redoing only what is missing, and missing models trained."""
 import json
-import os
 from pathlib import Path
 
 import pytest

@@ -61,3 +61,10 @@ def test_make_sde_from_config():
     assert isinstance(make_sde(SDEConfig(kind="vp")), VPSDE)
     with pytest.raises(ValueError, match="'ve' or 'vp'"):
         make_sde(SDEConfig(kind="subvp"))
+
+
+def test_time_of_maps_the_unit_interval_onto_eps_to_t_max():
+    sde = VESDE()
+    u = torch.tensor([0.0, 0.5, 1.0])
+    torch.testing.assert_close(sde.time_of(u), torch.tensor([sde.eps, 0.5 * (sde.T - sde.eps) + sde.eps, sde.T]))
+    torch.testing.assert_close(sde.time_of(u, 0.5), torch.tensor([sde.eps, 0.25 + 0.5 * sde.eps, 0.5]))

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from ..config import SAMPLE_RATE
+from ..paths import write_atomic
 
 
 class AudioFileError(ValueError):
@@ -82,7 +83,4 @@ def write_audio(path: str | os.PathLike, wave: torch.Tensor, sample_rate: int = 
     if not torch.isfinite(wave).all():
         raise ValueError(f"refusing to write {path}: the waveform holds NaN or infinite samples")
     data = wave.clamp(-1.0, 1.0).T.numpy()
-    tmp = path.with_name(f".{path.name}.tmp")
-    sf.write(str(tmp), data, sample_rate, subtype="PCM_16", format="WAV")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, lambda tmp: sf.write(str(tmp), data, sample_rate, subtype="PCM_16", format="WAV"))

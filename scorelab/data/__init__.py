@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..config import DIGITS
 from .base import SPLITS, Clip, ClipDataset, durations, examples
-from .cache import cached_log_mels, compute_log_mels, log_mel_dataset
+from .cache import cached_log_mels, compute_log_mels
 from .fsdd import download_fsdd, fsdd
 from .speech_commands import download_speech_commands, sc09, speech_commands
 from .synth import make_synthetic_digits, synthetic_digits
@@ -39,6 +39,6 @@ def load_dataset(source: str, split: str = "train", root=None, labels=None,
 
 __all__ = [
     "SOURCES", "SPLITS", "Clip", "ClipDataset", "cached_log_mels", "compute_log_mels",
-    "download_fsdd", "download_speech_commands", "durations", "examples", "fsdd", "load_dataset", "log_mel_dataset",
+    "download_fsdd", "download_speech_commands", "durations", "examples", "fsdd", "load_dataset",
     "make_synthetic_digits", "sc09", "speech_commands", "synthetic_digits",
 ]

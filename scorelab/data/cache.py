@@ -13,9 +13,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
 from ..audio.features import LogMel
+from ..checkpoints import save_atomic
 from ..config import MelConfig
 from ..paths import cache_dir as default_cache_dir
 from .base import ClipDataset
@@ -60,13 +61,6 @@ def cached_log_mels(ds: ClipDataset, cfg: MelConfig = MelConfig(),
             path.unlink(missing_ok=True)
     log_mels = compute_log_mels(ds, cfg, progress=progress)
     labels = ds.labels
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")  # one per process: tests run in parallel
-    torch.save({"log_mels": log_mels, "labels": labels}, tmp)
-    os.replace(tmp, path)
+    save_atomic({"log_mels": log_mels, "labels": labels}, path)
     return log_mels, labels
 
-
-def log_mel_dataset(ds: ClipDataset, cfg: MelConfig = MelConfig(), **kwargs) -> TensorDataset:
-    """A TensorDataset of (log-Mel, label) pairs backed by the cache."""
-    return TensorDataset(*cached_log_mels(ds, cfg, **kwargs))

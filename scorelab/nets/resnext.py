@@ -23,7 +23,6 @@ from torch import nn
 
 SC09_SAMPLE_RATE = 16000
 SC09_N_FFT, SC09_HOP, SC09_N_MELS = 2048, 512, 32
-SC09_CLASSES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
 def sc09_mel(wave: torch.Tensor) -> torch.Tensor:
