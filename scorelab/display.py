@@ -14,11 +14,13 @@ import base64
 import html
 import io
 import wave as wavefile
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from .config import MelConfig
+from .train import METRICS, read_metrics
 
 
 def wav_bytes(wave: torch.Tensor | np.ndarray, sample_rate: int = 16000, peak: float | None = 0.9) -> bytes:
@@ -208,8 +210,6 @@ def plot_histograms(values: dict[str, torch.Tensor], bins: int = 80, xlabel: str
 
 def _losses(metrics_path):
     """(steps, losses) as arrays from a training run's metrics.jsonl."""
-    from .train import read_metrics
-
     rows = read_metrics(metrics_path)
     return np.array([r["step"] for r in rows]), np.array([r["loss"] for r in rows])
 
@@ -233,6 +233,15 @@ def plot_loss_curve(metrics_path, smooth: int = 10):
     ax.set_yscale("log")
     ax.legend()
     return _finish(fig)
+
+
+def save_loss_curve(run_dir) -> Path | None:
+    """Draw a run folder's loss.png from its metrics.jsonl; None when it has no log yet."""
+    run_dir = Path(run_dir)
+    if not (run_dir / METRICS).is_file():
+        return None
+    plot_loss_curve(run_dir / METRICS).savefig(run_dir / "loss.png", dpi=100)
+    return run_dir / "loss.png"
 
 
 def plot_point_clouds(clouds: dict[str, torch.Tensor], lim: float = 5.0, ncols: int = 4, s: float = 1.0):

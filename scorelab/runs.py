@@ -11,12 +11,13 @@ import torch
 from .audio import normalize
 from .config import DIGITS, Profile, config_to_dict
 from .data import cached_log_mels, load_dataset
+from .display import save_loss_curve
 from .kinds import get_kind
 from .losses import classifier_objective, dsm_objective
 from .checkpoints import load_checkpoint
 from .models import build_model, count_parameters, load_trained, training_clips
 from .sde import make_sde
-from .train import train
+from .train import is_main_process, train
 
 
 def training_data(profile: Profile, split: str = "train", progress: bool = False, download: bool = False):
@@ -111,6 +112,8 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
     started = time.perf_counter()
     ema = train(model, objective, x, labels, profile.train, out, config, device=device, progress=progress,
                 time_limit_s=time_limit_s, clips_before=clips_before)
+    if is_main_process():
+        save_loss_curve(out)
     log(f"done in {time.perf_counter() - started:.0f} s")
     return ema
 

@@ -49,6 +49,11 @@ class DistInfo:
         return self.rank == 0
 
 
+def is_main_process() -> bool:
+    """True in a single process, and in the first of several started by torchrun."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def setup_distributed(device: str | None = None) -> DistInfo:
     """Join the process group when started by torchrun (WORLD_SIZE > 1): NCCL on CUDA, gloo on
     the CPU. Otherwise a single process on `device` (default: CUDA when available)."""
@@ -134,6 +139,90 @@ def should_compile(model: nn.Module, requested: bool | None, cuda: bool) -> bool
     return compilable and (requested if requested is not None else cuda)
 
 
+@dataclass
+class _Setup:
+    dist: DistInfo
+    amp: bool
+    compile: bool
+    local_batch: int
+
+
+def _setup(model: nn.Module, cfg: TrainConfig, device: str | None) -> _Setup:
+    """Where and how to train: the process group, bf16 autocast, torch.compile, the batch per process."""
+    dist_info = setup_distributed(device)
+    cuda = dist_info.device.type == "cuda"
+    if cfg.batch_size % dist_info.world:
+        raise ValueError(f"batch_size {cfg.batch_size} does not split over {dist_info.world} processes")
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    return _Setup(dist_info, cfg.amp if cfg.amp is not None else cuda, should_compile(model, cfg.compile, cuda),
+                  cfg.batch_size // dist_info.world)
+
+
+def _resume(path: Path, config: dict, parts: dict, main: bool) -> int:
+    """Load `parts` (model, ema, optimizer, scheduler) and the RNG state from checkpoint `path`
+    if it exists, after checking its configuration; the step to go on from (0 for a new run)."""
+    if not path.is_file():
+        if main:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            (path.parent / "config.json").write_text(json.dumps(config, indent=1))
+        return 0
+    state = load_checkpoint(path)
+    check_config(state["config"], config, str(path))
+    for name, part in parts.items():
+        part.load_state_dict(state[name])
+    _set_rng_state(state["rng"])
+    if main:
+        _truncate_log(path.parent / METRICS, state["step"])
+    return state["step"]
+
+
+def _wrap(model: nn.Module, setup: _Setup) -> nn.Module:
+    """The module the loss calls: DistributedDataParallel over processes, then torch.compile."""
+    wrapped = model
+    if setup.dist.world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP  # only under torchrun
+
+        cuda = setup.dist.device.type == "cuda"
+        wrapped = DDP(model, device_ids=[setup.dist.device.index] if cuda else None)
+    return torch.compile(wrapped) if setup.compile else wrapped
+
+
+def _batch(cfg: TrainConfig, step: int, n: int, shape, setup: _Setup):
+    """This process's share of step `step`'s batch: example indices, times t and noise z, drawn
+    from the step's own generator (the same whether resumed or not, one process or several)."""
+    gen = step_generator(cfg.seed, step)
+    index = torch.randint(n, (cfg.batch_size,), generator=gen)
+    t = torch.rand(cfg.batch_size, generator=gen)
+    z = torch.randn((cfg.batch_size, *shape), generator=gen)
+    mine = slice(setup.dist.rank * setup.local_batch, (setup.dist.rank + 1) * setup.local_batch)
+    dev = setup.dist.device
+    return index[mine].to(dev), t[mine].to(dev), z[mine].to(dev)
+
+
+def _out_of_time(started: float, time_limit_s: float | None, setup: _Setup) -> bool:
+    """Whether the time limit has passed; under several processes, whether it has for any, so
+    that all stop at the same step."""
+    if time_limit_s is None:
+        return False
+    out = time.perf_counter() - started >= time_limit_s
+    if setup.dist.world > 1:
+        import torch.distributed as dist  # only under torchrun
+
+        flag = torch.tensor(float(out), device=setup.dist.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        out = bool(flag.item())
+    return out
+
+
+def _diverged(loss: torch.Tensor, step: int, path: Path) -> TrainingDiverged:
+    return TrainingDiverged(
+        f"the loss became {loss.item()} at step {step + 1}; stopped without saving. The last good "
+        f"checkpoint is {path if path.is_file() else 'none yet'}. Lower the learning rate or check the data for NaNs")
+
+
 def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig,
           run_dir: str | os.PathLike, config: dict, device: str | None = None,
           progress: bool = True, time_limit_s: float | None = None, clips_before: int | None = 0) -> nn.Module:
@@ -141,92 +230,33 @@ def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, c
     return the EMA model. Resumes from run_dir/checkpoint.pt when it exists (the configuration
     must match, except the number of steps and how often to log and save).
 
-    `config` is the full JSON-ready configuration of the run; it is stored in every checkpoint.
-    With `time_limit_s`, training stops after the first step that ends past that many seconds,
-    saves a checkpoint there and returns; running again with the same configuration continues
-    (for time-limited sessions such as Colab's).
+    `config`, the run's JSON-ready configuration, is stored in every checkpoint. With
+    `time_limit_s`, training stops after the first step that ends past that many seconds and saves
+    there; running again with the same configuration continues (time-limited sessions: Colab).
 
     Every checkpoint records `clips_seen`: the training clips the model has seen, `clips_before`
     (those its starting weights had seen, for a run that goes on from another model) plus
     cfg.batch_size per step of this run (None when clips_before is None: not known).
     """
-    run_dir = Path(run_dir)
-    dist_info = setup_distributed(device)
-    dev = dist_info.device
-    cuda = dev.type == "cuda"
-    use_amp = cfg.amp if cfg.amp is not None else cuda
-    use_compile = should_compile(model, cfg.compile, cuda)
-    if cfg.batch_size % dist_info.world:
-        raise ValueError(f"batch_size {cfg.batch_size} does not split over {dist_info.world} processes")
-    local_batch = cfg.batch_size // dist_info.world
-    if cuda:
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-
-    model = model.to(dev)
+    run_dir, setup = Path(run_dir), _setup(model, cfg, device)
+    main, dev, model = setup.dist.main, setup.dist.device, model.to(setup.dist.device)
     ema = EMA(model, cfg.ema_decay)
     params = [p for p in model.parameters() if p.requires_grad]  # frozen parts get no optimiser state
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup(cfg))
-    step = 0
-
     ckpt_path = run_dir / CHECKPOINT
-    if ckpt_path.is_file():
-        state = load_checkpoint(ckpt_path)
-        check_config(state["config"], config, str(ckpt_path))
-        model.load_state_dict(state["model"])
-        ema.model.load_state_dict(state["ema"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step = state["step"]
-        _set_rng_state(state["rng"])
-        if dist_info.main:
-            _truncate_log(run_dir / METRICS, step)
-    elif dist_info.main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(config, indent=1))
-
-    def save(at_step: int) -> None:
-        if dist_info.main:
-            save_atomic({"model": model.state_dict(), "ema": ema.model.state_dict(),
-                         "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                         "step": at_step, "clips_seen": None if clips_before is None else clips_before + at_step * cfg.batch_size,
-                         "rng": _rng_state(), "config": config}, ckpt_path)
-
-    wrapped = model
-    if dist_info.world > 1:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
-        wrapped = DDP(model, device_ids=[dev.index] if cuda else None)
-    if use_compile:
-        wrapped = torch.compile(wrapped)
-
-    x, y = x.to(dev), y.to(dev)
-    n = x.shape[0]
-    bar = None
-    if progress and dist_info.main:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=cfg.steps, initial=step, desc="training", dynamic_ncols=True)
-    started, first_step = time.perf_counter(), step
+    parts = {"model": model, "ema": ema.model, "optimizer": optimizer, "scheduler": scheduler}
+    step = first_step = _resume(ckpt_path, config, parts, main)
+    wrapped, x, y = _wrap(model, setup), x.to(dev), y.to(dev)
+    bar = _progress_bar(cfg.steps, step) if progress and main else None
+    started = time.perf_counter()
     model.train()
     while step < cfg.steps:
-        gen = step_generator(cfg.seed, step)
-        index = torch.randint(n, (cfg.batch_size,), generator=gen)
-        t = torch.rand(cfg.batch_size, generator=gen)
-        z = torch.randn((cfg.batch_size, *x.shape[1:]), generator=gen)
-        mine = slice(dist_info.rank * local_batch, (dist_info.rank + 1) * local_batch)
-        index, t, z = index[mine].to(dev), t[mine].to(dev), z[mine].to(dev)
-
-        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=use_amp):
+        index, t, z = _batch(cfg, step, x.shape[0], x.shape[1:], setup)
+        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=setup.amp):
             loss = loss_fn(wrapped, x[index], y[index], t, z)
         if not torch.isfinite(loss):
-            raise TrainingDiverged(
-                f"the loss became {loss.item()} at step {step + 1}; stopped without saving. The "
-                f"last good checkpoint is {ckpt_path if ckpt_path.is_file() else 'none yet'}. "
-                "Lower the learning rate or check the data for NaNs"
-            )
+            raise _diverged(loss, step, ckpt_path)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
@@ -234,41 +264,37 @@ def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, c
         scheduler.step()
         ema.update(model, step)
         step += 1
-
+        stop = _out_of_time(started, time_limit_s, setup) and step < cfg.steps
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.4f}")
-        if dist_info.main and (step % cfg.log_every == 0 or step == cfg.steps):
+        if main and (step % cfg.log_every == 0 or step == cfg.steps or stop):  # the stopping step is logged
             elapsed = time.perf_counter() - started
             _log(run_dir / METRICS, {"step": step, "loss": loss.item(), "lr": scheduler.get_last_lr()[0],
                                      "grad_norm": float(grad_norm), "elapsed_s": round(elapsed, 3),
                                      "steps_per_s": round((step - first_step) / max(elapsed, 1e-9), 3)})
-        out_of_time = time_limit_s is not None and time.perf_counter() - started >= time_limit_s
-        if time_limit_s is not None and dist_info.world > 1:  # every process stops at the same step
-            import torch.distributed as dist
-
-            flag = torch.tensor(float(out_of_time), device=dev)
-            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-            out_of_time = bool(flag.item())
-        if step % cfg.checkpoint_every == 0 or step == cfg.steps or out_of_time:
-            save(step)
-        if out_of_time and step < cfg.steps:
-            if dist_info.main:
-                elapsed = time.perf_counter() - started
-                if step % cfg.log_every:  # the stopping step is always in the log
-                    _log(run_dir / METRICS, {"step": step, "loss": loss.item(), "lr": scheduler.get_last_lr()[0],
-                                             "grad_norm": float(grad_norm), "elapsed_s": round(elapsed, 3),
-                                             "steps_per_s": round((step - first_step) / max(elapsed, 1e-9), 3)})
+        if main and (step % cfg.checkpoint_every == 0 or step == cfg.steps or stop):
+            _save(ckpt_path, parts, step, None if clips_before is None else clips_before + step * cfg.batch_size, config)
+        if stop:
+            if main:
                 print(f"time limit of {time_limit_s:g} s reached: stopped at step {step} of {cfg.steps} "
                       f"and saved {ckpt_path}; run the same command again to continue")
             break
     if bar is not None:
         bar.close()
-    if dist_info.main and (run_dir / METRICS).is_file():
-        from .display import plot_loss_curve
-
-        plot_loss_curve(run_dir / METRICS).savefig(run_dir / "loss.png", dpi=100)
     return ema.model.eval()
+
+
+def _save(path: Path, parts: dict, step: int, clips_seen: int | None, config: dict) -> None:
+    """An atomic checkpoint: every part's state, the step, the clips seen, the RNG state, the config."""
+    save_atomic({**{k: v.state_dict() for k, v in parts.items()}, "step": step, "clips_seen": clips_seen,
+                 "rng": _rng_state(), "config": config}, path)
+
+
+def _progress_bar(total: int, initial: int):
+    from tqdm.auto import tqdm  # optional: only for progress bars
+
+    return tqdm(total=total, initial=initial, desc="training", dynamic_ncols=True)
 
 
 def read_metrics(path: str | os.PathLike) -> list[dict]:

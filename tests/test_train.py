@@ -13,6 +13,7 @@ import torch
 
 from scorelab.checkpoints import load_checkpoint
 from scorelab.config import TrainConfig, get_profile
+from scorelab.display import save_loss_curve
 from scorelab.models import build_unet
 from scorelab.train import METRICS, TrainingDiverged, read_metrics, train
 
@@ -110,7 +111,9 @@ def test_more_steps_continue_a_finished_run(tmp_path):
     train(Tiny(), _regression, *DATA, longer, tmp_path, {"profile": {"train": {"steps": 20}}}, device="cpu", progress=False)
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 20
     assert [r["step"] for r in read_metrics(tmp_path / METRICS)] == list(range(1, 21))
-    assert (tmp_path / "loss.png").is_file()
+    assert not (tmp_path / "loss.png").exists()  # drawn by the caller (runs, display.save_loss_curve)
+    assert save_loss_curve(tmp_path) == tmp_path / "loss.png" and (tmp_path / "loss.png").is_file()
+    assert save_loss_curve(tmp_path / "empty") is None
 
 
 def test_a_time_limit_stops_saves_and_the_rerun_ends_where_an_unlimited_run_does(tmp_path, capsys):
