@@ -44,6 +44,38 @@ def _verify(path: Path, sha256: str | None, url: str) -> None:
         )
 
 
+def _receive(response, part: Path, offset: int, url: str, what: str, bar_name: str | None) -> tuple[int, int | None]:
+    """Write the response's body to `part` (appending when the server honoured the range that
+    starts at `offset`); (bytes in `part` now, bytes expected in all or None when not said)."""
+    if offset and response.status == 206 and response.headers.get("Content-Range", "").startswith(f"bytes {offset}-"):
+        mode = "ab"
+    else:  # the server ignored the range: start again
+        offset, mode = 0, "wb"
+    length = response.headers.get("Content-Length")
+    total = offset + int(length) if length is not None else None
+    bar = _progress_bar(total, offset, bar_name) if bar_name else None
+    written = offset
+    try:
+        with open(part, mode) as f:
+            while block := _read(response, url, what, written):
+                f.write(block)
+                written += len(block)
+                if bar is not None:
+                    bar.update(len(block))
+    finally:
+        if bar is not None:
+            bar.close()
+    return written, total
+
+
+def _read(response, url: str, what: str, written: int) -> bytes:
+    try:
+        return response.read(CHUNK)
+    except (OSError, socket.timeout) as exc:
+        raise DownloadError(f"{url}: the download of {what} broke off after {written} bytes ({exc}); "
+                            "run the same command again to resume") from None
+
+
 def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None,
              what: str = "the file", manual_hint: str = "", timeout: float = 20.0,
              progress: bool = True) -> Path:
@@ -80,34 +112,7 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None,
         ) from None
 
     with response:
-        if offset and response.status == 206 and \
-                response.headers.get("Content-Range", "").startswith(f"bytes {offset}-"):
-            mode = "ab"
-        else:  # the server ignored the range: start again
-            offset, mode = 0, "wb"
-        length = response.headers.get("Content-Length")
-        total = offset + int(length) if length is not None else None
-        bar = _progress_bar(total, offset, dest.name) if progress else None
-        written = offset
-        try:
-            with open(part, mode) as f:
-                while True:
-                    try:
-                        block = response.read(CHUNK)
-                    except (OSError, socket.timeout) as exc:
-                        raise DownloadError(
-                            f"{url}: the download of {what} broke off after {written} bytes "
-                            f"({exc}); run the same command again to resume"
-                        ) from None
-                    if not block:
-                        break
-                    f.write(block)
-                    written += len(block)
-                    if bar is not None:
-                        bar.update(len(block))
-        finally:
-            if bar is not None:
-                bar.close()
+        written, total = _receive(response, part, offset, url, what, dest.name if progress else None)
     if total is not None and written != total:
         raise DownloadError(
             f"{url}: the download of {what} stopped at {written} of {total} bytes; "

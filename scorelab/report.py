@@ -11,21 +11,29 @@ rerun skips what is done (killed halfway, it continues with the rows left).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
-from .checkpoints import file_digest
-from .config import Profile
+from .audio import write_audio
+from .checkpoints import file_digest, save_atomic
+from .compute import PAPER_TABLE, compute_table, format_table, step_cost
+from .config import Profile, get_profile
+from .display import plot_curves
+from .evaluate import FeatureSet, ScorelabExtractor, features_of, read_clips, reference_features, scores
+from .generate import generate, to_audio
 from .guidance import DEFAULT_GAMMA
 from .kinds import get_kind, guiding_classifier, kind_titled
 from .markdown import markdown_table
 from .paths import write_atomic
-from .runs import REGIMES, checkpoint_name
+from .models import count_parameters, export, load_trained, training_clips
+from .runs import REGIMES, checkpoint_name, train_score_model
 
 @dataclass(frozen=True)
 class Row:
@@ -89,11 +97,6 @@ class Models:
         return found or self._train(kind, regime, name)
 
     def _train(self, kind: str, regime: str, name: str) -> Path:
-        import dataclasses
-
-        from .models import export
-        from .runs import train_score_model
-
         labels = REGIMES[regime] or self.profile.data.labels
         profile = self.profile.replace(data=dataclasses.replace(self.profile.data, labels=labels))
         run = self.out / "runs" / name[:-3]
@@ -105,8 +108,6 @@ class Models:
         target = self.out / "checkpoints" / name
         if classifier is not None and classifier.parent != target.parent:
             # an exported subnet finds its classifier beside it
-            import shutil
-
             shutil.copy2(classifier, target.parent / classifier.name)
         return export(run, target)
 
@@ -115,8 +116,6 @@ class Models:
         return guiding_classifier(kind, model, None if get_kind(kind).on_classifier else self.load("classifier"))
 
     def load(self, kind: str, regime: str = "full"):
-        from .models import load_trained
-
         if (kind, regime) not in self._cache:
             path = self.path(kind, regime)
             self._cache[kind, regime] = load_trained(path, self.device)[0]
@@ -155,8 +154,6 @@ def sample_row(row: Row, models: Models, profile: Profile, n: int, folder: Path,
                log) -> dict:
     """Generate n clips for a row into folder (guided rows: n // classes per label, named
     '{label}_{i}.wav'), once; returns the row's timing record."""
-    from .generate import generate, to_audio
-    from .audio import write_audio
 
     done = folder / "done.json"
     if done.is_file():
@@ -192,8 +189,6 @@ def sample_row(row: Row, models: Models, profile: Profile, n: int, folder: Path,
 
 def _clips(row: Row, models: Models) -> dict:
     """The training clips the row's model saw (None: not recorded), read from its file."""
-    from .models import training_clips
-
     path = models.find(row.kind, row.regime)
     return {"training_clips": None if path is None else training_clips(path)}
 
@@ -202,8 +197,6 @@ def row_cost(row: Row, models: Models) -> dict:
     """What one sampling step of the row's own model costs (`compute.step_cost`), counted on the
     model file the row uses, so a model of another size or fusion than the profile's is costed as
     it is."""
-    from .compute import step_cost
-
     key = (row.kind, row.regime, bool(row.gamma))
     if key not in models.costs:  # the gamma sweep's rows share their model's cost
         model = models.load(row.kind, row.regime)
@@ -219,100 +212,115 @@ def _cost_fields(cost: dict, nfe_per_clip: int) -> dict:
             "nfe_per_clip": nfe_per_clip, "gmacs_per_clip": cost["gmacs"] * nfe_per_clip}
 
 
+def _report_profile(profile_name: str, data: str | None, data_root: str | None) -> Profile:
+    profile = get_profile(profile_name)
+    if data or data_root:
+        profile = profile.replace(data=dataclasses.replace(profile.data, source=data or profile.data.source,
+                                                           root=data_root or profile.data.root))
+    return profile
+
+
+def _check_settings(out: Path, settings: dict) -> None:
+    """Record the report's settings in out/settings.json, or refuse to continue a report made
+    with other settings."""
+    settings_file = out / "settings.json"
+    if not settings_file.is_file():
+        _write_json(settings_file, settings)
+        return
+    before = json.loads(settings_file.read_text())
+    changed = {k: (before.get(k), v) for k, v in settings.items() if before.get(k) != v}
+    if changed:
+        raise ValueError(f"{out} holds a report made with other settings ("
+                         + "; ".join(f"{k}: {a} there, {b} now" for k, (a, b) in changed.items())
+                         + "); rerun with the same settings to continue it, or pass another --out")
+
+
+class _Reference:
+    """The judge's features of the reference (training) clips, computed when first asked for
+    and kept in out/reference-features.pt for the same judge and data."""
+
+    def __init__(self, extractor, judge_path: Path, profile: Profile, out: Path):
+        self.extractor, self.profile, self.file = extractor, profile, out / "reference-features.pt"
+        self.judge_id = f"{judge_path.name}:{judge_path.stat().st_size}:{profile.data.source}"
+        self._ref = None
+
+    def __call__(self):
+        if self._ref is None:
+            stored = torch.load(self.file, weights_only=True) if self.file.is_file() else None
+            if stored is not None and stored.get("judge") == self.judge_id:
+                self._ref = FeatureSet(stored["features"], stored["probs"], stored["labels"])
+            else:
+                self._ref = reference_features(self.extractor, self.profile.data.source, self.profile.data.root)
+                save_atomic({"judge": self.judge_id, "features": self._ref.features, "probs": self._ref.probs,
+                             "labels": self._ref.labels, "clips": len(self._ref)}, self.file)
+        return self._ref
+
+
+def _stored_row(row: Row, models: Models, metrics_file: Path, log) -> dict | None:
+    """A row's stored result if it still holds (made with today's model files, or those files
+    are gone), with its compute and training columns counted afresh; else None."""
+    if not metrics_file.is_file():
+        return None
+    stored, files = json.loads(metrics_file.read_text()), made_with(row, models)
+    if files is None:  # its model files are gone (deleted to save space): keep it, do not retrain
+        log(f"{row.regime:>8} | {row.name}: stored row kept; its model files are not here to check it against")
+        return stored
+    if stored.get("made_with") == files:
+        stored.update(_cost_fields(row_cost(row, models), stored["nfe_per_clip"]), **_clips(row, models))
+        return stored
+    log(f"{row.regime:>8} | {row.name}: stored row was made with other model files "
+        f"({stored.get('made_with', 'not recorded')}, now {files}); computing it again")
+    (metrics_file.parent.parent / "samples" / row.key / "done.json").unlink(missing_ok=True)
+    return None
+
+
+def _compute_row(row: Row, models: Models, samples: Path, reference: _Reference, n: int, seed: int,
+                 steps: int, log) -> dict:
+    """Sample a row's clips into `samples`, let the judge score them, and cost the row."""
+    timing = sample_row(row, models, models.profile, n, samples, seed, steps, log)
+    extractor = reference.extractor
+    clips = read_clips(samples, extractor.label_names)
+    result = {"row": asdict(row), "name": row.name, "key": row.key, "made_with": made_with(row, models)}
+    result.update(scores(features_of(extractor, clips.waves, clips.labels), reference()))
+    result["reference_clips"] = len(reference())
+    model = models.load(row.kind, row.regime)
+    result.update({"trainable_params": count_parameters(model, trainable_only=True), **_clips(row, models),
+                   **_cost_fields(row_cost(row, models), timing["nfe_per_clip"]),
+                   "sampling_s_per_audio_s": timing["sampling_s"] / timing["audio_s"], "timing": timing})
+    log(f"{row.regime:>8} | {row.name}: FID {result['fid']:.2f}, IS {result['is']:.2f}"
+        + (f", accuracy {result['accuracy']:.2f}" if "accuracy" in result else ""))
+    return result
+
+
 def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.PathLike | None = None,
                n: int = 100, steps: int | None = None, seed: int = 0, device: str = "cpu",
                rows: list[Row] | None = None, data: str | None = None, data_root: str | None = None,
                log=print, train_missing: bool = True) -> dict:
     """Train what is missing (unless train_missing=False: then a missing model is an error), sample,
-    evaluate and cost every row; write report.json, report.md and figures into out. Returns the
-    report as a dict."""
-    from .compute import PAPER_TABLE, compute_table
-    from .config import get_profile
-    from .evaluate import FeatureSet, ScorelabExtractor, features_of, read_clips, reference_features, scores
-    from .models import count_parameters
-
-    import dataclasses
-
-    profile = get_profile(profile_name)
-    if data or data_root:
-        profile = profile.replace(data=dataclasses.replace(profile.data, source=data or profile.data.source,
-                                                           root=data_root or profile.data.root))
+    evaluate and cost every row; write report.json, report.md and figures into out. A row already
+    in out/metrics, made with today's model files, is kept. Returns the report as a dict."""
+    profile = _report_profile(profile_name, data, data_root)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoints = Path(checkpoints) if checkpoints else None
-    models = Models(profile, profile_name, checkpoints, out, device, log, train_missing)
-    rows = rows or paper_rows()
+    (out / "metrics").mkdir(parents=True, exist_ok=True)
+    models = Models(profile, profile_name, Path(checkpoints) if checkpoints else None, out, device, log, train_missing)
     steps = steps or profile.sample.steps
-    settings = {"profile": profile_name, "data": profile.data.source, "clips_per_row": n, "steps": steps,
-                "seed": seed, "sampler": profile.sample.sampler}
-    settings_file = out / "settings.json"
-    if settings_file.is_file():
-        before = json.loads(settings_file.read_text())
-        changed = {k: (before.get(k), v) for k, v in settings.items() if before.get(k) != v}
-        if changed:
-            raise ValueError(f"{out} holds a report made with other settings ("
-                             + "; ".join(f"{k}: {a} there, {b} now" for k, (a, b) in changed.items())
-                             + "); rerun with the same settings to continue it, or pass another --out")
-    else:
-        _write_json(settings_file, settings)
-
+    _check_settings(out, {"profile": profile_name, "data": profile.data.source, "clips_per_row": n, "steps": steps,
+                          "seed": seed, "sampler": profile.sample.sampler})
     judge_path = models.path("evalclassifier")
-    extractor = ScorelabExtractor(judge_path, device)
-    ref_cache = out / "reference-features.pt"
-    judge_id = f"{judge_path.name}:{judge_path.stat().st_size}:{profile.data.source}"
-    ref = None
-
-    def reference():  # computed (or read from its cache) only when a row needs it
-        nonlocal ref
-        if ref is None:
-            stored = torch.load(ref_cache, weights_only=True) if ref_cache.is_file() else None
-            if stored is not None and stored.get("judge") == judge_id:
-                ref = FeatureSet(stored["features"], stored["probs"], stored["labels"])
-            else:
-                ref = reference_features(extractor, profile.data.source, profile.data.root)
-                torch.save({"judge": judge_id, "features": ref.features, "probs": ref.probs,
-                            "labels": ref.labels, "clips": len(ref)}, ref_cache)
-        return ref
-
-    costs = compute_table(profile)
-    (out / "metrics").mkdir(exist_ok=True)
-    results, computed = [], 0
-    started = time.perf_counter()
-    for row in rows:
+    reference = _Reference(ScorelabExtractor(judge_path, device), judge_path, profile, out)
+    results, computed, started = [], 0, time.perf_counter()
+    for row in rows or paper_rows():
         metrics_file = out / "metrics" / f"{row.key}.json"
-        files = made_with(row, models)
-        if metrics_file.is_file():
-            stored = json.loads(metrics_file.read_text())
-            if files is None:  # its model files are gone (deleted to save space): keep it, do not retrain
-                log(f"{row.regime:>8} | {row.name}: stored row kept; its model files are not here to check it against")
-            if files is None or stored.get("made_with") == files:
-                if files is not None:  # what a step of its model costs and what it was trained on, counted afresh
-                    stored.update(_cost_fields(row_cost(row, models), stored["nfe_per_clip"]), **_clips(row, models))
-                results.append(stored)
-                continue
-            log(f"{row.regime:>8} | {row.name}: stored row was made with other model files "
-                f"({stored.get('made_with', 'not recorded')}, now {files}); computing it again")
-            (out / "samples" / row.key / "done.json").unlink(missing_ok=True)
-        timing = sample_row(row, models, profile, n, out / "samples" / row.key, seed, steps, log)
-        files = files or made_with(row, models)  # sampling trained what was missing
-        clips = read_clips(out / "samples" / row.key, extractor.label_names)
-        result = {"row": asdict(row), "name": row.name, "key": row.key, "made_with": files}
-        result.update(scores(features_of(extractor, clips.waves, clips.labels), reference()))
-        result["reference_clips"] = len(reference())
-        model = models.load(row.kind, row.regime)
-        result.update({"trainable_params": count_parameters(model, trainable_only=True), **_clips(row, models),
-                       **_cost_fields(row_cost(row, models), timing["nfe_per_clip"]),
-                       "sampling_s_per_audio_s": timing["sampling_s"] / timing["audio_s"],
-                       "timing": timing})
-        _write_json(metrics_file, result)
+        result = _stored_row(row, models, metrics_file, log)
+        if result is None:
+            result = _compute_row(row, models, out / "samples" / row.key, reference, n, seed, steps, log)
+            _write_json(metrics_file, result)
+            computed += 1
         results.append(result)
-        computed += 1
-        log(f"{row.regime:>8} | {row.name}: FID {result['fid']:.2f}, IS {result['is']:.2f}"
-            + (f", accuracy {result['accuracy']:.2f}" if "accuracy" in result else ""))
     report = {"profile": profile_name, "data": profile.data.source, "clips_per_row": n, "sampler": profile.sample.sampler,
               "steps": steps, "seed": seed, "judge": judge_path.name,
               "reference_clips": results[0]["reference_clips"] if results else None,
-              "rows": results, "compute": costs, "paper_compute": PAPER_TABLE}
+              "rows": results, "compute": compute_table(profile), "paper_compute": PAPER_TABLE}
     note = f" ({computed} computed in {time.perf_counter() - started:.0f} s)" if computed else " (all stored already)"
     log(f"report of {len(results)} rows written to {out}{note}")
     _write_json(out / "report.json", report)
@@ -323,8 +331,6 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
 
 def format_report(report: dict) -> str:
     """The report's tables as Markdown (bold titles, no headings, so it can sit inside a page)."""
-    from .compute import format_table
-
     lines = [f"**scorelab report: profile {report['profile']}, data {report['data']}**", "",
              f"{report['clips_per_row']} clips per row ({report['sampler']}, {report['steps']} steps, seed "
              f"{report['seed']}); metrics from the judge {Path(report['judge']).name} against "
@@ -378,8 +384,6 @@ def _main_rows(report: dict, regime: str | None = None) -> list[dict]:
 
 def plot_fid_by_regime(report: dict):
     """FID of each model (unconditional and gamma 3) in each data regime."""
-    from .display import plot_curves
-
     curves = {}
     for r in _main_rows(report):
         xs, ys = curves.setdefault(r["name"], ([], []))
@@ -390,8 +394,6 @@ def plot_fid_by_regime(report: dict):
 
 def plot_by_gamma(report: dict, metric: str = "accuracy"):
     """A metric of the guided full-data models against the guidance strength gamma."""
-    from .display import plot_curves
-
     curves = {}
     for r in report["rows"]:
         if r["row"]["regime"] == "full" and r["row"]["model"] != "Gradient taps" and r["row"]["gamma"] and metric in r:
@@ -404,8 +406,6 @@ def plot_by_gamma(report: dict, metric: str = "accuracy"):
 
 def plot_fid_vs_compute(report: dict):
     """FID against GMACs per generated clip for the full-data models."""
-    from .display import plot_curves
-
     points = {r["name"]: ([r["gmacs_per_clip"]], [r["fid"]]) for r in _main_rows(report, "full")}
     return plot_curves(points, xlabel="GMACs per generated clip", ylabel="FID (lower is better)")
 
