@@ -108,6 +108,9 @@ def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_ste
     project for the profile's `train.steps` and for `eval_clips` guided clips (one row per kind)."""
     if train_steps < 1 or sample_batch < 1:  # checked before minutes of timing, not after
         raise ValueError(f"timed steps and sample batch must be at least 1, got {train_steps} and {sample_batch}")
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise ValueError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
     device = device or str(default_device())
     rows = []
     for kind in kinds:

@@ -10,6 +10,8 @@ import torch
 
 from .audio import LogMel, normalize, prepare_clip, read_audio
 from .config import DIGITS, MelConfig
+from .kinds import get_kind
+from .models import load_trained
 
 
 def default_batch(device) -> int:
@@ -108,3 +110,16 @@ def agreement(judge, x: torch.Tensor, requested: torch.Tensor, cfg: MelConfig | 
     per_label = {int(k): float((predicted[requested == k] == k).float().mean()) for k in requested.unique()}
     return {"accuracy": float((predicted == requested).float().mean()), "per_label": per_label,
             "confusion": matrix, "predicted": predicted}
+
+
+def classify_folder(source: str | os.PathLike, folder: str | os.PathLike) -> dict:
+    """Let the classifier in `source` (a run folder or exported file) judge the clips of `folder`
+    named {label}_*.wav: {"kind", "names", "predicted" (label names), "correct" (bools), "accuracy"}."""
+    model, profile, kind = load_trained(source)
+    if get_kind(kind).is_score_model:
+        raise ValueError(f"{source} holds a {kind} model, not a classifier")
+    x, labels, names = load_folder(folder, profile.data.labels, profile.mel)
+    predicted = predict(model, x)
+    correct = predicted == labels
+    return {"kind": kind, "names": names, "predicted": [profile.data.labels[p] for p in predicted.tolist()],
+            "correct": correct.tolist(), "accuracy": correct.float().mean().item()}

@@ -183,7 +183,7 @@ def evaluate_folder(folder: str | os.PathLike, extractor, reference: str | None 
     return out
 
 
-def format_table(result: dict) -> str:
+def format_result(result: dict) -> str:
     """A small plain-text table of evaluate_folder's result."""
     rows = [("clips", f"{result['clips']}")]
     if "fid" in result:

@@ -10,7 +10,10 @@ import torch
 from .audio import denormalize, load_vocoder, write_audio
 from . import run_cache
 from .config import Profile, config_to_dict
+from .devices import default_device
 from .guidance import DEFAULT_GAMMA, guided_score
+from .kinds import get_kind, guiding_classifier
+from .models import classifier_labels, load_trained
 from .sampling import get_sampler
 from .sde import make_sde
 from .tensors import sample_generators
@@ -116,3 +119,36 @@ def write_samples(x: torch.Tensor, profile: Profile, out: str | os.PathLike, nam
         fig.suptitle(title)
     fig.savefig(out / "spectrograms.png", dpi=80)
     return paths
+
+
+def requested_labels(label: str, n: int, label_names: tuple[str, ...]) -> tuple[torch.Tensor, list[str]]:
+    """What `sample --label` asks for: "all", one word or comma-separated words, N clips each.
+    Returns the label ids (in the order of `label_names`) and the file names {word}_{index}."""
+    wanted = label_names if label == "all" else tuple(w.strip() for w in label.split(",") if w.strip())
+    unknown = [w for w in wanted if w not in label_names]
+    if unknown or not wanted:
+        raise ValueError(f"label(s) {', '.join(unknown) or repr(label)} unknown to the classifier; "
+                         f"it knows {', '.join(label_names)}")
+    ids = torch.tensor([label_names.index(w) for w in wanted for _ in range(n)])
+    return ids, [f"{w}_{i:03d}" for w in wanted for i in range(n)]
+
+
+def sample_to_folder(run: str | os.PathLike, out: str | os.PathLike, n: int = 16, *, label: str | None = None,
+                     classifier: str | os.PathLike | None = None, sampler: str | None = None,
+                     steps: int | None = None, seed: int = 0, gamma: float = DEFAULT_GAMMA, batch: int = 16,
+                     vocoder: str = "griffinlim", device: str | None = None, progress: bool = False) -> list[Path]:
+    """What `python -m scorelab sample` does: load the model in `run`, draw n clips (with `label`,
+    n per requested word, guided with strength gamma by the model's own classifier for a subnet,
+    else by `classifier`), and write them as WAV files and a spectrogram grid into `out`."""
+    device = device or str(default_device())
+    model, profile, kind = load_trained(run, device, classifier=classifier)
+    ids = names = guide = None
+    if label:
+        own = get_kind(kind).on_classifier  # a subnet is guided by its own classifier
+        given = load_trained(classifier, device)[0] if classifier and not own else None
+        guide = guiding_classifier(kind, model, given)
+        ids, names = requested_labels(label, n, classifier_labels(run if own else classifier))
+    x = generate(model, profile, len(names) if names else n, sampler, steps, seed, device=device, batch=batch,
+                 progress=progress, classifier=guide, labels=ids, gamma=gamma)
+    return write_samples(x, profile, out, names=names, vocoder=vocoder,
+                         title=f"{kind}, {sampler or profile.sample.sampler}")

@@ -130,3 +130,15 @@ def write_manifest(book: Path) -> dict:
     recorded_files.cache_clear()
     return record
 
+
+
+def differences(book: str | os.PathLike) -> dict[str, str]:
+    """{file name: "not recorded" | "gone" | "changed"} for every shipped file of the book folder
+    that differs from the manifest (empty when all match)."""
+    book = Path(book)
+    if not (book / "checkpoints").is_dir():
+        raise FileNotFoundError(f"{book}: not the book/ folder of a scorelab clone (no checkpoints/ in it); "
+                                "pass --book PATH")
+    now, stored = manifest_of(book)["files"], recorded_files()
+    return {n: "not recorded" if n not in stored else "gone" if n not in now else "changed"
+            for n in sorted(set(now) | set(stored)) if now.get(n) != stored.get(n)}

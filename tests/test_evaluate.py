@@ -13,7 +13,7 @@ import torch
 
 from scorelab.audio import write_audio
 from scorelab.evaluate import (SC09Extractor, ScorelabExtractor, default_eval_classifier, evaluate_folder,
-                               features_of, format_rows, format_table, noise_clips, read_clips, reference_features,
+                               features_of, format_result, format_rows, noise_clips, read_clips, reference_features,
                                sanity_table, scoreq_scores)
 from scorelab.nets.resnext import SC09ResNeXt
 
@@ -51,7 +51,7 @@ def test_real_speech_scores_far_better_than_noise_against_real_speech(folders):
     assert good["fid"] * 5 < bad["fid"]
     assert good["is"] > 5 > bad["is"]
     assert good["am"] < bad["am"]
-    assert "FID vs" in format_table(good) and "accuracy (20 labelled clips)" in format_table(good)
+    assert "FID vs" in format_result(good) and "accuracy (20 labelled clips)" in format_result(good)
     assert "fid" not in evaluate_folder(real, extractor, reference=None)
 
 
@@ -137,7 +137,7 @@ def test_scoreq_runs_end_to_end_with_stub_weights(tmp_path, monkeypatch):
         scoreq_scores(clips, refs)
     result = evaluate_folder(clips, ScorelabExtractor(default_eval_classifier()), reference=None, with_scoreq=True)
     assert result["scoreq_mos"] == pytest.approx(2.0, abs=1e-3) and "is" in result
-    assert "ScoreQ MOS (no reference)" in format_table(result)
+    assert "ScoreQ MOS (no reference)" in format_result(result)
     # a broken download in the cache is named, with the way out
     (cache / "adapt_nr_telephone.onnx").write_bytes(b"not a model")
     _fresh_scoreq(monkeypatch, home)

@@ -5,7 +5,7 @@ import torch
 
 from scorelab import get_profile
 from scorelab.audio import denormalize
-from scorelab.generate import LOG_MEL_CEILING, generate, to_audio, to_log_mel
+from scorelab.generate import LOG_MEL_CEILING, generate, requested_labels, to_audio, to_log_mel
 from scorelab.models import build_classifier, build_unet
 
 PROFILE = get_profile("micro")
@@ -54,3 +54,12 @@ def test_to_audio_warns_about_unfinished_clips_and_keeps_peaks_at_most_one():
         waves = to_audio(torch.cat([calm, wild]), cfg)
     assert waves.shape[0] == 2 and torch.isfinite(waves).all()
     assert waves.abs().amax() <= 1.0 + 1e-6
+
+
+def test_requested_labels_names_files_and_refuses_unknown_words():
+    ids, names = requested_labels("two, zero", 2, ("zero", "one", "two"))
+    assert ids.tolist() == [2, 2, 0, 0] and names == ["two_000", "two_001", "zero_000", "zero_001"]
+    ids, _ = requested_labels("all", 1, ("zero", "one"))
+    assert ids.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="label\\(s\\) seven unknown to the classifier; it knows zero, one"):
+        requested_labels("seven", 1, ("zero", "one"))

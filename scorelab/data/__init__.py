@@ -7,6 +7,8 @@ Speech Commands layout), "sc09" (the digits of Speech Commands v0.02) and "speec
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..config import DIGITS
 from .base import SPLITS, Clip, ClipDataset, durations, examples
 from .cache import cached_log_mels, compute_log_mels
@@ -37,8 +39,26 @@ def load_dataset(source: str, split: str = "train", root=None, labels=None,
     raise ValueError(f"unknown data source {source!r}; choose one of {', '.join(SOURCES)}")
 
 
+def prepare(source: str, root=None, labels=None, download: bool = False, speakers: int = 40, takes: int = 5,
+            seed: int = 0) -> tuple[Path, dict[str, int]]:
+    """What `python -m scorelab data SOURCE` does: make the synthetic digits ("synth", into `root`),
+    or check (with `download`, first fetch) FSDD or SC09. Returns the data's folder and the
+    number of clips of each split."""
+    labels = tuple(labels) if labels else DIGITS
+    if source == "synth":
+        root = make_synthetic_digits(root, labels, n_speakers=speakers, takes=takes, seed=seed)
+    elif source == "fsdd":
+        root = download_fsdd(root) if download else root
+    elif source in ("sc09", "speech_commands"):
+        root = download_speech_commands(root, labels) if download else root
+    else:
+        raise ValueError(f"unknown data source {source!r}; choose one of {', '.join(SOURCES)}")
+    splits = {split: load_dataset(source, split, root, labels) for split in SPLITS}
+    return Path(splits["train"].root), {split: len(ds) for split, ds in splits.items()}
+
+
 __all__ = [
     "SOURCES", "SPLITS", "Clip", "ClipDataset", "cached_log_mels", "compute_log_mels",
-    "download_fsdd", "download_speech_commands", "durations", "examples", "fsdd", "load_dataset",
+    "download_fsdd", "download_speech_commands", "durations", "examples", "fsdd", "load_dataset", "prepare",
     "make_synthetic_digits", "sc09", "speech_commands", "synthetic_digits",
 ]
