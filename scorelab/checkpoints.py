@@ -7,6 +7,7 @@ checkpoint, never half of one.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -26,8 +27,6 @@ def save_atomic(obj, path: str | os.PathLike) -> Path:
 
 def file_digest(path: str | os.PathLike) -> str:
     """The first 16 hex digits of the file's SHA-256: which exact file it is."""
-    import hashlib
-
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -90,6 +90,13 @@ def test_speech_commands_resamples_downmixes_and_crops(speech_commands_root):
     ds = speech_commands(speech_commands_root, "train", ("zero",))
     waves = [ds[i][0] for i in range(len(ds))]
     assert all(w.shape == (16000,) for w in waves)
+    # the 1.5 s stereo tone at 22.05 kHz: still a 300 Hz tone of amplitude 0.5 at 16 kHz, the
+    # middle second kept (a tone of whole periods fills it, no silence at either end)
+    wave = ds[[p.name for p in ds.files].index("eeee5555_nohash_0.wav")][0].double()
+    spectrum = torch.fft.rfft(wave).abs()
+    assert abs(int(spectrum.argmax()) - 300) <= 1  # 1 Hz bins over one second
+    assert abs(wave[1000:-1000].abs().max().item() - 0.5) < 0.01
+    assert wave[:200].abs().max() > 0.4 and wave[-200:].abs().max() > 0.4
 
 
 def test_speech_commands_errors_are_actionable(speech_commands_root, tmp_path):

@@ -63,6 +63,32 @@ def test_noise_embedding_separates_noise_levels():
     assert not torch.allclose(out[0], out[2])
 
 
+def test_noise_embedding_features_are_sinusoids_of_log_sigma_over_4():
+    emb = NoiseEmbedding(8, features=8)
+    emb.mlp = torch.nn.Identity()  # what the MLP sees
+    sigma = torch.tensor([0.002, 1.0, 80.0], dtype=torch.float64)
+    c = torch.log(sigma) / 4
+    freqs = 1000 * 10_000.0 ** (-torch.arange(4, dtype=torch.float64) / 4)
+    expected = torch.cat([torch.cos(c[:, None] * freqs), torch.sin(c[:, None] * freqs)], dim=1)
+    assert_allclose(emb(sigma).numpy(), expected.numpy(), atol=1e-3)  # angles reach 1550 rad in float32
+    assert_allclose(emb(torch.tensor([1.0]))[0, :4].numpy(), [1, 1, 1, 1])  # sigma = 1: log 0, cos 1
+
+
+def test_unet_values_do_not_depend_on_batch_mates_or_the_frame_padding():
+    torch.manual_seed(0)
+    net = UNet(UNetConfig(channels=8, channel_mults=(1, 2, 2), attention_levels=(2,), emb_dim=16, heads=2)).eval()
+    for p in net.parameters():  # leave the identity start: every layer takes part
+        p.data.add_(0.05 * torch.randn_like(p))
+    x, sigma = torch.randn(3, 1, 16, 63), torch.tensor([0.1, 1.0, 10.0])
+    with torch.no_grad():
+        together = net(x, sigma)
+        alone = torch.cat([net(x[i:i + 1], sigma[i:i + 1]) for i in range(3)])
+        padded = net(torch.nn.functional.pad(x, (0, 1)), sigma)[..., :63]  # 64 frames need no padding inside
+    torch.testing.assert_close(alone, together, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(padded[..., :40], together[..., :40], rtol=1e-4, atol=1e-5)  # far from the edge
+    assert (together[0] - together[1]).abs().amax() > 1e-3  # the noise level matters
+
+
 def test_classifier_taps_and_logits():
     from scorelab.config import ClassifierConfig
     from scorelab.nets.classifier import NoisyClassifier
