@@ -10,7 +10,9 @@ would take: a projection from measured speeds, not a measurement of the full run
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+import platform
 import tempfile
 import time
 
@@ -19,10 +21,13 @@ import torch
 from .config import Profile, config_to_dict
 from .devices import default_device
 from .guidance import DEFAULT_GAMMA
-from .kinds import TIMED, get_kind, guiding_classifier
+from .comparison import REGIMES, paper_rows
+from .generate import generate
+from .kinds import TIMED, get_kind, guiding_classifier, objective_for
 from .markdown import markdown_table
 from .models import build_model, count_parameters
 from .sde import make_sde
+from .train import METRICS, read_metrics, train
 
 KINDS = TIMED  # the kinds a reproduction trains, in its order (`scorelab.kinds`)
 
@@ -43,11 +48,6 @@ def _model(kind: str, profile: Profile) -> torch.nn.Module:
 def time_training(kind: str, profile: Profile, steps: int = 5, warmup: int = 2, device: str | None = None) -> dict:
     """Training speed of `kind` at the profile's batch size: {"steps_per_s", "seconds_per_step",
     "batch_size", "trainable_params", "timed_steps"}. The first `warmup` steps are not timed."""
-    import dataclasses
-
-    from .runs import objective_for
-    from .train import METRICS, read_metrics, train
-
     if steps < 1 or warmup < 0:
         raise ValueError(f"steps must be >= 1 and warmup >= 0, got steps={steps}, warmup={warmup}")
     cfg = dataclasses.replace(profile.train, steps=warmup + steps, log_every=1, checkpoint_every=10 ** 9,
@@ -72,8 +72,6 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAM
     `steps` timed sampler steps on one batch of `clips` clips after one untimed warm-up call
     (16, the batch `generate` and `report` sample in; a GPU is faster per clip in larger batches).
     gamma None samples unguided. Returns {"seconds_per_clip", "timed_seconds", "timed_steps"}."""
-    from .generate import generate
-
     model = _model(kind, profile).to(device).eval()
     spare = None if get_kind(kind).on_classifier else build_model("classifier", profile).to(device).eval()
     classifier = guiding_classifier(kind, model, spare)
@@ -97,8 +95,6 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAM
 def _device_name(device: str) -> str:
     if device.startswith("cuda"):
         return torch.cuda.get_device_name(torch.device(device))
-    import platform
-
     return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
 
 
@@ -133,8 +129,6 @@ def comparison_hours(rows: list[dict], clips: int = 2048, gammas=(1.0, 10.0)) ->
     rows of all four kinds: training (guiding and evaluation classifier, a U-Net and a ScoreSubnet
     per data regime, one gradient-taps model) and sampling `clips` clips for every row of
     `report.paper_rows(gammas)` (feature extraction, seconds, is left out)."""
-    from .report import REGIMES, paper_rows
-
     by_kind = {r["model"]: r for r in rows}
     missing = [k for k in KINDS if k not in by_kind]
     if missing:
@@ -158,8 +152,6 @@ def _hours(h: float) -> str:
 
 def _trainable_now(kind: str, profile: Profile) -> int | None:
     """Trainable parameters of a `kind` built for `profile` today (None: not a kind built here)."""
-    from .models import build_model, count_parameters
-
     try:
         return count_parameters(build_model(kind, profile), trainable_only=True)
     except ValueError:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from .audio import LogMel, normalize, prepare_clip, read_audio
+from .audio import LogMel, normalize, prepare_clip, read_audio, to_audio
 from .config import DIGITS, MelConfig
 from .kinds import get_kind
 from .models import load_trained
@@ -90,8 +90,6 @@ def confusion_matrix(predicted: torch.Tensor, requested: torch.Tensor, num_class
 def through_audio(x: torch.Tensor, cfg: MelConfig, vocoder=None) -> torch.Tensor:
     """Model-space log-Mels -> audio (Griffin-Lim unless another vocoder is given) -> model space
     again: what a listener, or a classifier reading wav files, gets from a generated sample."""
-    from .generate import to_audio
-
     return normalize(LogMel(cfg)(to_audio(x, cfg, vocoder or "griffinlim")), cfg)[:, None]
 
 

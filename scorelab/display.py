@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import wave as wavefile
 from pathlib import Path
 
@@ -20,6 +21,8 @@ import numpy as np
 import torch
 
 from .config import MelConfig
+from .audio.vocoders import load_vocoder
+from .download import DownloadError
 from .train import METRICS, read_metrics
 
 
@@ -85,10 +88,7 @@ def hifigan_players(log_mels: dict[str, torch.Tensor], cfg: MelConfig = MelConfi
     "LABEL, HiFi-GAN", to put beside Griffin-Lim's. The vocoder is fetched once into the data home
     where a network exists (or read from $SCORELAB_HIFIGAN); where it cannot be had, the result is
     a Notice that says why, and the Griffin-Lim players stand alone."""
-    import os
 
-    from .audio.vocoders import load_vocoder
-    from .download import DownloadError
 
     key = (cfg, os.environ.get("SCORELAB_HIFIGAN"))
     if key not in _HIFIGANS:

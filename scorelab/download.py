@@ -13,6 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .paths import data_home
+
 CHUNK = 1 << 20
 
 
@@ -128,3 +130,11 @@ def _progress_bar(total, initial, name):
 
     return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024,
                 desc=name, leave=False)
+
+
+def download_once(url: str, what: str = "the file") -> Path:
+    """`url`, downloaded once into <data home>/downloads (resumable, reused after); offline, an
+    OfflineError that says to download it by hand and pass its local path instead."""
+    name = url.rstrip("/").rsplit("/", 1)[-1] or "download"
+    return download(url, data_home() / "downloads" / name, what=what,
+                    manual_hint="download it by hand and pass its local path instead")

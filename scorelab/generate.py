@@ -7,10 +7,11 @@ from pathlib import Path
 
 import torch
 
-from .audio import denormalize, load_vocoder, write_audio
+from .audio import denormalize, to_audio, write_audio
 from . import run_cache
 from .config import Profile, config_to_dict
 from .devices import default_device
+from .display import plot_log_mels
 from .guidance import DEFAULT_GAMMA, guided_score
 from .kinds import get_kind, guiding_classifier
 from .models import classifier_labels, load_trained
@@ -78,30 +79,6 @@ def to_log_mel(x: torch.Tensor, profile: Profile) -> torch.Tensor:
     return denormalize(x[:, 0], profile.mel)
 
 
-def to_audio(x: torch.Tensor, cfg, vocoder="griffinlim") -> torch.Tensor:
-    """Model-space samples (n, 1, bands, frames) -> waveforms (n, samples), as `write_samples`
-    stores them: vocoded (a vocoder name or object), each clip scaled down to peak 1 if louder."""
-    import warnings
-
-    vocode = load_vocoder(vocoder, cfg) if isinstance(vocoder, str) else vocoder
-    log_mels = denormalize(x[:, 0], cfg)
-    peak = log_mels.nan_to_num(nan=float("inf")).amax(dim=(-2, -1))
-    bad = (peak > LOG_MEL_CEILING).nonzero().flatten().tolist()
-    if bad:  # a vocoder overflows on such values and returns NaN audio
-        warnings.warn(
-            f"clip(s) {bad[:10]} of {len(log_mels)} reach log-Mel {float(peak[bad].max()):.3g} (natural log; real "
-            f"speech stays within about -12..4): they are not finished speech (too few sampler steps, or a score "
-            f"model that has not learned the data). They are vocoded clamped to {LOG_MEL_CEILING:g}", stacklevel=2)
-        log_mels = log_mels.nan_to_num(nan=LOG_MEL_CEILING).clamp(max=LOG_MEL_CEILING)
-    waves = vocode(log_mels)
-    if not torch.isfinite(waves).all():
-        raise ValueError("vocoding gave NaN or infinite audio; check the vocoder and its input")
-    return waves / waves.abs().amax(dim=-1, keepdim=True).clamp_min(1.0)
-
-
-LOG_MEL_CEILING = 10.0  # natural-log magnitude; real speech stays below about 4
-
-
 def write_samples(x: torch.Tensor, profile: Profile, out: str | os.PathLike, names: list[str] | None = None,
                   vocoder: str = "griffinlim", title: str = "") -> list[Path]:
     """Vocode model-space samples to out/NAME.wav (16 kHz) and draw out/spectrograms.png."""
@@ -111,7 +88,6 @@ def write_samples(x: torch.Tensor, profile: Profile, out: str | os.PathLike, nam
     log_mel = to_log_mel(x, profile)
     paths = [write_audio(out / f"{name}.wav", w, profile.mel.sample_rate)
              for name, w in zip(names, to_audio(x, profile.mel, vocoder))]
-    from .display import plot_log_mels
 
     fig = plot_log_mels({name: m for name, m in zip(names, log_mel)}, profile.mel,
                         ncols=min(8, len(names)))

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from .losses import classifier_objective, dsm_objective
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -66,3 +68,14 @@ def guiding_classifier(kind: str, model: nn.Module, classifier: nn.Module | None
     if classifier is None:
         raise ValueError(f"guiding a {kind} needs a trained classifier (on the command line, --classifier RUN_DIR)")
     return classifier
+
+
+def objective_for(kind: str, sde):
+    """What a model of `kind` trains on: the noisy cross-entropy over all noise levels (classifier),
+    the clean cross-entropy (evalclassifier), or denoising score matching (score models)."""
+    objective = get_kind(kind).objective
+    if objective == "noisy-cross-entropy":
+        return classifier_objective(sde)
+    if objective == "clean-cross-entropy":
+        return classifier_objective(sde, max_t=0.0)
+    return dsm_objective(sde)

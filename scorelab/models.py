@@ -10,6 +10,8 @@ subnet file (or where it is told) and refuses one whose weights differ.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 import hashlib
 import os
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .checkpoints import load_checkpoint, save_atomic
+from .checkpoints import file_digest, load_checkpoint, save_atomic
 from .config import Profile, profile_from_dict
 from .kinds import KINDS, get_kind
 from .nets.classifier import NoisyClassifier
@@ -57,7 +59,6 @@ def build_subnet(profile: Profile, classifier: nn.Module | None = None, taps: st
     """ScoreSubnet on a (frozen) classifier as a score model: score = model(x, sigma).
     taps: "features+gradients" (the full model, sized by `profile.subnet`), "gradients" (the
     gradient-taps variant, sized by `profile.subnet_gradtaps`) or None (`profile.subnet` as it is)."""
-    import dataclasses
 
     require_ve_sde(profile, "ScoreSubnet")
     if taps is None:
@@ -224,7 +225,6 @@ def training_clips(source: str | os.PathLike) -> int | None:
     """How many training clips the model of an exported file or run folder has seen (a clip seen
     twice counts twice), over every run that led to it; None when that is not known. A file that
     does not record it is looked up in `training.json` beside it, by name and SHA-256."""
-    from .checkpoints import file_digest
 
     path = _checkpoint_file(source)
     state = load_checkpoint(path)
@@ -233,7 +233,6 @@ def training_clips(source: str | os.PathLike) -> int | None:
         return clips
     record = path.parent / TRAINING_RECORD
     if record.is_file():
-        import json
 
         entry = json.loads(record.read_text()).get(path.name, {})
         if entry.get("sha256") == file_digest(path):

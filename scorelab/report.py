@@ -16,57 +16,26 @@ import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from .audio import write_audio
+from .audio import to_audio, write_audio
 from .checkpoints import file_digest, save_atomic
 from .compute import PAPER_TABLE, compute_table, format_table, step_cost
 from .config import Profile, get_profile
 from .display import plot_curves
 from .evaluate import FeatureSet, ScorelabExtractor, features_of, read_clips, reference_features, scores
-from .generate import generate, to_audio
+from .generate import generate
 from .guidance import DEFAULT_GAMMA
-from .kinds import get_kind, guiding_classifier, kind_titled
+from .kinds import get_kind, guiding_classifier
 from .markdown import markdown_table
 from .paths import write_atomic
 from .models import count_parameters, export, load_trained, training_clips
-from .runs import REGIMES, checkpoint_name, train_score_model
+from .comparison import REGIMES, Row, paper_rows
+from .runs import checkpoint_name, train_score_model
 
-@dataclass(frozen=True)
-class Row:
-    regime: str
-    model: str  # "U-Net", "ScoreSubnet" or "Gradient taps"
-    gamma: float
-
-    @property
-    def kind(self) -> str:
-        return kind_titled(self.model).name
-
-    @property
-    def name(self) -> str:
-        if self.model == "U-Net" and self.gamma:
-            return f"U-Net + Classifier (γ = {self.gamma:g})"
-        return f"{self.model} ({'unconditional' if not self.gamma else f'γ = {self.gamma:g}'})"
-
-    @property
-    def key(self) -> str:
-        return f"{self.regime.replace(' ', '')}_{self.kind}_g{self.gamma:g}"
-
-
-def paper_rows(gammas=(1.0, 10.0)) -> list[Row]:
-    """The paper's comparison (unconditional and gamma 3 in every regime, the gradient-taps
-    variant in the full regime) and a sweep over `gammas` for the full-data models."""
-    rows = []
-    for regime in REGIMES:
-        models = ("U-Net", "ScoreSubnet", "Gradient taps") if regime == "full" else ("U-Net", "ScoreSubnet")
-        for model in models:
-            rows += [Row(regime, model, 0.0), Row(regime, model, DEFAULT_GAMMA)]
-    for model in ("U-Net", "ScoreSubnet"):
-        rows += [Row("full", model, g) for g in gammas if g not in (0.0, DEFAULT_GAMMA)]
-    return rows
 
 
 class Models:

@@ -2,6 +2,8 @@
 and "load a checkpoint if present, else train" for the book."""
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import time
 from pathlib import Path
@@ -9,15 +11,18 @@ from pathlib import Path
 import torch
 
 from .audio import normalize
-from .config import DIGITS, Profile, config_to_dict
+from .benchmark import time_training
+from .comparison import REGIME_TAGS, REGIMES
+from .config import Profile, config_to_dict
 from .data import cached_log_mels, load_dataset
+from .devices import default_device
 from .display import save_loss_curve
-from .kinds import get_kind
-from .losses import classifier_objective, dsm_objective
+from .kinds import get_kind, objective_for
 from .checkpoints import load_checkpoint
-from .models import build_model, count_parameters, load_trained, training_clips
+from .models import ClassifierMismatch, build_model, count_parameters, load_trained, training_clips, weights_fingerprint
 from .sde import make_sde
-from .train import is_main_process, train
+from .shipped import recorded_files, shipped_file
+from .train import METRICS, is_main_process, train
 
 
 def training_data(profile: Profile, split: str = "train", progress: bool = False, download: bool = False):
@@ -28,24 +33,11 @@ def training_data(profile: Profile, split: str = "train", progress: bool = False
     return normalize(log_mels, profile.mel)[:, None], labels, ds
 
 
-def objective_for(kind: str, sde):
-    """What a model of `kind` trains on: the noisy cross-entropy over all noise levels (classifier),
-    the clean cross-entropy (evalclassifier), or denoising score matching (score models)."""
-    objective = get_kind(kind).objective
-    if objective == "noisy-cross-entropy":
-        return classifier_objective(sde)
-    if objective == "clean-cross-entropy":
-        return classifier_objective(sde, max_t=0.0)
-    return dsm_objective(sde)
-
-
 def start_from(model, kind: str, profile: Profile, init: str | os.PathLike,
                classifier_run: str | os.PathLike | None = None) -> None:
     """Copy into `model` (a new `kind` for `profile`) the EMA weights of an exported file or run
     folder `init` of the same kind and size: fine-tuning, or going on with a shipped model whose
     optimiser state was not kept. A subnet must start from one trained on the same classifier."""
-    from .models import weights_fingerprint
-
     source, source_profile, source_kind = load_trained(
         init, classifier=classifier_run if get_kind(kind).on_classifier else None)
     if source_kind != kind:
@@ -62,8 +54,6 @@ def start_from(model, kind: str, profile: Profile, init: str | os.PathLike,
     if get_kind(kind).on_classifier:
         mine = weights_fingerprint(model.backbone.classifier.state_dict())
         if weights_fingerprint(source.backbone.classifier.state_dict()) != mine:
-            from .models import ClassifierMismatch
-
             raise ClassifierMismatch(f"{init} was trained on another classifier than {classifier_run}; a subnet "
                                      "can only go on from a subnet of the same frozen classifier")
     model.load_state_dict(source.state_dict())
@@ -79,8 +69,6 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
     Subnets are built on the frozen classifier of `classifier_run`. `time_limit_s` stops (and
     saves) early; calling again continues. `init` (an exported file or run of the same kind and
     size) gives the starting weights of a new run; optimiser, warm-up and EMA start afresh."""
-    import dataclasses
-
     if kind == "evalclassifier":
         profile = profile.replace(train=dataclasses.replace(profile.train, seed=profile.train.seed + 1))
     x, labels, ds = training_data(profile, progress=progress)
@@ -118,11 +106,6 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
     return ema
 
 
-# the data regimes of the paper's table: the labels a score model trains on (None: all the profile's)
-REGIMES = {"full": None, "3 labels": DIGITS[:3], "1 label": DIGITS[:1]}
-REGIME_TAGS = {"full": "", "3 labels": "-3labels", "1 label": "-1label"}
-
-
 def checkpoint_name(kind: str, profile: Profile, regime: str = "full") -> str:
     """The file name of a trained model, as book/checkpoints ships them: `{kind}{-3labels|-1label}-
     {profile}-{data}.pt` (classifiers are trained on all labels, so they carry no regime tag)."""
@@ -135,8 +118,6 @@ def checkpoint_name(kind: str, profile: Profile, regime: str = "full") -> str:
 def model_file(kind: str, profile: Profile, regime: str = "full", progress: bool = True) -> Path | None:
     """The shipped file of a model (fetched if need be: `scorelab.shipped`), None when the book
     ships no such model for this profile. A subnet's frozen classifier is fetched beside it."""
-    from .shipped import recorded_files, shipped_file
-
     name = "checkpoints/" + checkpoint_name(kind, profile, regime)
     if name not in recorded_files():
         return None
@@ -155,8 +136,6 @@ def load_model(kind: str, profile: Profile, regime: str = "full", device=None, t
     regime; else the run in `run_dir` (default runs/NAME) the reader trained; else, only when
     `train=True`, a new training run there, its expected time measured and printed first
     (`time_limit_s` stops it early; a run stopped early is a budget model, not the profile's)."""
-    from .devices import default_device
-
     device = str(device or default_device())
     name = checkpoint_name(kind, profile, regime)
     path = model_file(kind, profile, regime)
@@ -187,8 +166,6 @@ def load_model(kind: str, profile: Profile, regime: str = "full", device=None, t
 
 
 def _regime_profile(profile: Profile, regime: str) -> Profile:
-    import dataclasses
-
     labels = REGIMES[regime] or profile.data.labels
     return profile.replace(data=dataclasses.replace(profile.data, labels=labels))
 
@@ -203,8 +180,6 @@ def _trained_run(kind, profile, runs, device, time_limit_s, log) -> Path:
 
 def _announce(kind: str, profile: Profile, device: str, time_limit_s: float | None, log) -> None:
     """Measure a few training steps and say how long the run will take before it starts."""
-    from .benchmark import time_training
-
     per_step = time_training(kind, profile, steps=3, device=device)["seconds_per_step"]
     hours = profile.train.steps * per_step / 3600
     budget = ""
@@ -237,14 +212,10 @@ def load_or_train(kind: str, profile: Profile, checkpoint: str | os.PathLike, ru
 
 def _measured_hours(kind: str, profile: Profile) -> str:
     """' The full run takes about N h on one H200 (measured).' where the book ships such a figure."""
-    from .shipped import recorded_files, shipped_file
-
     name = f"results/benchmark-{profile.name}-h200.json"
     if name not in recorded_files():
         return ""
     try:
-        import json
-
         rows = {r["model"]: r for r in json.loads(shipped_file(name, progress=False).read_text())["rows"]}
     except (OSError, ValueError, KeyError):  # offline, or a file of another form: say nothing rather than guess
         return ""
@@ -257,9 +228,6 @@ def _measured_hours(kind: str, profile: Profile) -> str:
 
 def training_log(kind: str, profile: Profile, regime: str = "full") -> Path:
     """The metrics log (loss by step) of a model: shipped beside its checkpoint, else its run's."""
-    from .shipped import recorded_files, shipped_file
-    from .train import METRICS
-
     name = checkpoint_name(kind, profile, regime)[:-3]
     if f"checkpoints/{name}.metrics.jsonl" in recorded_files():
         return shipped_file(f"checkpoints/{name}.metrics.jsonl")

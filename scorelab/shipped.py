@@ -56,10 +56,12 @@ def recorded(name: str) -> dict:
 
 
 def book_folder() -> Path | None:
-    """The working directory when it is the repository's book/ folder, else None."""
-    here = Path.cwd()
-    if (here / "checkpoints" / "README.md").is_file() and (here.parent / "_toc.yml").is_file():
-        return here
+    """The repository's book/ folder when the working directory is it (a chapter runs there) or
+    holds it (the command line run from a clone), as a path relative to the working directory;
+    else None (an installed package: shipped files come from the cache)."""
+    for book in (Path("."), Path("book")):
+        if (book / "checkpoints" / "README.md").is_file() and (book.resolve().parent / "_toc.yml").is_file():
+            return book
     return None
 
 
@@ -71,7 +73,7 @@ def shipped_file(name: str, progress: bool = True) -> Path:
     info = recorded(name)
     book = book_folder()
     if book is not None and (book / name).is_file():
-        return Path(name)  # relative to the working directory, book/
+        return book / name  # relative to the working directory
     return _fetch(name, info, progress)
 
 
@@ -99,7 +101,7 @@ def shipped_folder(name: str, progress: bool = True) -> Path:
         raise FileNotFoundError(f"{name!r} is not a folder shipped with the book; shipped folders: {', '.join(folders)}")
     book = book_folder()
     if book is not None and all((book / f).is_file() for f in names):
-        return Path(name)
+        return book / name
     for f, info in names.items():
         _fetch(f, info, progress)
     return data_home() / "shipped" / name

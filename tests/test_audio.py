@@ -45,6 +45,7 @@ def test_log_mel_shape_and_batching():
     assert_allclose(front(waves.view(3, 1, 16000))[:, 0].numpy(), batch.numpy(), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_log_mel_matches_librosa():
     librosa = pytest.importorskip("librosa", reason="librosa is in the book extra; the reference needs it")
     x = tone(300, 1.0, 16000) + tone(2500, 1.0, 16000, amp=0.2)
@@ -68,6 +69,7 @@ def test_model_space_is_an_exact_inverse():
     assert normalize(torch.tensor(1.5), cfg).item() == pytest.approx(1.0, abs=0.01)
 
 
+@pytest.mark.slow
 def test_griffin_lim_round_trip_on_real_speech(fsdd_root):
     ds = fsdd(fsdd_root, "test")
     waves = torch.stack([ds[i][0] for i in range(0, 40, 4)])
@@ -131,6 +133,7 @@ def test_bad_files_raise_errors_that_name_the_file(tmp_path, make, message):
     assert "bad_clip.wav" in str(err.value)
 
 
+@pytest.mark.slow
 def test_core_imports_without_soundfile_or_librosa():
     code = (
         "import sys; sys.modules['soundfile'] = None; sys.modules['librosa'] = None\n"
@@ -157,7 +160,7 @@ def test_non_finite_audio_is_refused_not_written_as_full_scale(tmp_path):
     import pytest
     from scorelab.audio import write_audio
     from scorelab.config import MelConfig
-    from scorelab.generate import to_audio
+    from scorelab.audio import to_audio
 
     with pytest.raises(ValueError, match="NaN or infinite"):
         write_audio(tmp_path / "bad.wav", torch.tensor([0.0, float("nan"), 0.1]))

@@ -9,6 +9,7 @@ from scorelab.config import get_profile
 from scorelab.models import build_model, count_parameters
 
 
+@pytest.mark.slow
 def test_timing_runs_real_training_steps_of_each_kind_without_data():
     profile = get_profile("micro")
     for kind in KINDS:
@@ -54,6 +55,7 @@ def test_durations_read_naturally():
     assert _hours(float("nan")) == "–"
 
 
+@pytest.mark.slow
 def test_estimate_and_its_table_on_the_micro_profile():
     profile = get_profile("micro")
     rows = estimate(profile, KINDS, device="cpu", train_steps=1, eval_clips=10, sample_batch=3, log=lambda *a: None)
@@ -76,6 +78,7 @@ def test_estimate_and_its_table_on_the_micro_profile():
     assert "--profile micro --models subnet` measures it again" in marked
 
 
+@pytest.mark.slow
 def test_benchmark_command_prints_json(capsys):
     from scorelab.__main__ import main
 

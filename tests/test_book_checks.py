@@ -56,6 +56,7 @@ def real_row(test_set, reference, seed=0) -> dict:
     return scores(test_set.subset(shuffled[:20]), reference)
 
 
+@pytest.mark.slow
 def test_the_chapter_checks_the_row_it_computes(chapter_9):
     expected, tolerance = chapter_9["expected"]
     assert set(expected) == set(METRICS)
@@ -75,6 +76,7 @@ def _mis_over_distinct_pairs(probs):
     return math.exp(float(kl.sum() / (n * (n - 1))))  # leaves out i = j, where KL is 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", ["FID with a biased covariance", "mIS over distinct pairs only", "other clips"])
 def test_one_change_on_purpose_fails_the_chapter_check(chapter_9, change, monkeypatch):
     expected, tolerance = chapter_9["expected"]

@@ -35,11 +35,13 @@ def test_data_sc09_offline_fails_with_instructions(tmp_path, data_home, monkeypa
     assert "speech_commands_v0.02.tar.gz" in err and "put it at" in err
 
 
+@pytest.mark.slow
 def test_module_entry_point_runs():
     done = subprocess.run([sys.executable, "-m", "scorelab", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "data synth" in done.stdout
 
 
+@pytest.mark.slow
 def test_train_sample_export_round_trip(speech_commands_root, tmp_path, data_home, capsys):
     run, out = tmp_path / "run", tmp_path / "samples"
     assert main(["train", "unet", "--profile", "micro", "--data", "speech_commands", "--data-root",
@@ -66,6 +68,7 @@ def test_sample_from_nothing_says_what_is_expected(tmp_path, capsys):
     assert "expected a run folder holding checkpoint.pt" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_classifier_learns_tones(speech_commands_root, tmp_path, data_home, capsys):
     import torch
 
@@ -83,6 +86,7 @@ def test_train_classifier_learns_tones(speech_commands_root, tmp_path, data_home
     assert kind == "classifier" and accuracy == 1.0  # three pure tones, seen in training
 
 
+@pytest.mark.slow
 def test_subnet_and_guided_sampling_end_to_end(speech_commands_root, tmp_path, data_home, capsys):
     """classifier -> subnet on one label -> guided samples named {label}_{i}.wav -> classify."""
     common = ["--profile", "micro", "--data", "speech_commands", "--data-root", str(speech_commands_root),

@@ -31,6 +31,7 @@ def test_parameter_counts_separate_frozen_parameters():
     assert parameter_counts(model) == {"total": 13, "trainable": 4}
 
 
+@pytest.mark.slow
 def test_paper_profile_reproduces_the_compute_table(capsys):
     import json
 
@@ -63,6 +64,7 @@ def test_paper_profile_reproduces_the_compute_table(capsys):
     assert variant["trainable_params"] < uncond["trainable_params"]
 
 
+@pytest.mark.slow
 def test_a_subnet_step_splits_into_parts_that_add_up():
     import torch
 
@@ -87,6 +89,7 @@ def test_a_subnet_step_splits_into_parts_that_add_up():
     assert variant == pytest.approx(full / 2, rel=1e-9)  # the 1x1 projections read half the channels
 
 
+@pytest.mark.slow
 def test_step_cost_counts_the_model_it_is_given():
     import dataclasses
 

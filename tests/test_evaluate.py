@@ -41,6 +41,7 @@ def folders(tmp_path_factory, request):
     return real, ref, noise
 
 
+@pytest.mark.slow
 def test_real_speech_scores_far_better_than_noise_against_real_speech(folders):
     real, ref, noise = folders
     extractor = ScorelabExtractor(default_eval_classifier())
@@ -55,6 +56,7 @@ def test_real_speech_scores_far_better_than_noise_against_real_speech(folders):
     assert "fid" not in evaluate_folder(real, extractor, reference=None)
 
 
+@pytest.mark.slow
 def test_the_sanity_table_orders_real_speech_resynthesis_and_noise(folders):
     real, ref, noise = folders
     extractor = ScorelabExtractor(default_eval_classifier())

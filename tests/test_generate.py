@@ -5,7 +5,8 @@ import torch
 
 from scorelab import get_profile
 from scorelab.audio import denormalize
-from scorelab.generate import LOG_MEL_CEILING, generate, requested_labels, to_audio, to_log_mel
+from scorelab.audio import LOG_MEL_CEILING, to_audio
+from scorelab.generate import generate, requested_labels, to_log_mel
 from scorelab.models import build_classifier, build_unet
 
 PROFILE = get_profile("micro")
@@ -17,6 +18,7 @@ def unet():
     return build_unet(PROFILE).eval()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampler", ["heun", "euler_maruyama"])
 def test_samples_do_not_depend_on_the_batch_size(unet, sampler):
     one_batch = generate(unet, PROFILE, 5, sampler=sampler, steps=3, seed=4, batch=5)
@@ -28,6 +30,7 @@ def test_samples_do_not_depend_on_the_batch_size(unet, sampler):
     assert (other_seed - one_batch).abs().amax() > 0.1
 
 
+@pytest.mark.slow
 def test_guidance_labels_follow_their_samples_across_batches(unet):
     torch.manual_seed(1)
     classifier = build_classifier(PROFILE).eval()

@@ -1,5 +1,6 @@
 """Classifier guidance: with the exact score and the Bayes classifier of a mixture, guidance with
 gamma = 1 samples exactly the chosen component (score + grad log p(y|x) = grad log p(x|y))."""
+import pytest
 import torch
 from numpy.testing import assert_allclose
 
@@ -24,6 +25,7 @@ def test_log_prob_gradient_of_a_two_class_gaussian_posterior():
     assert_allclose(grad.numpy(), expected.numpy(), rtol=1e-8, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_guidance_with_gamma_one_samples_the_class_conditional():
     for target in (0, 2):
         cond = classifier_guidance(MixtureClassifier(MIX), target, gamma=1.0)
@@ -34,6 +36,7 @@ def test_guidance_with_gamma_one_samples_the_class_conditional():
         assert abs(chosen.std(dim=0).mean().item() / MIX.stds[target] - 1) < 0.08
 
 
+@pytest.mark.slow
 def test_stronger_guidance_concentrates_samples():
     stds = []
     for gamma in (1.0, 3.0):

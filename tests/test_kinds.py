@@ -12,7 +12,7 @@ from scorelab.kinds import KINDS, SCORE_MODELS, TIMED, get_kind, guiding_classif
 from scorelab.models import build_model
 from scorelab.nets.classifier import NoisyClassifier
 from scorelab.nets.score_subnet import ScoreSubnet
-from scorelab.runs import objective_for
+from scorelab.kinds import objective_for
 from scorelab.sde import VESDE
 
 PROFILE = get_profile("micro")

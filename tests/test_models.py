@@ -36,6 +36,7 @@ def test_total_shipped_checkpoints_stay_small():
 
 @pytest.mark.parametrize("name, expected_kind", [("classifier-tiny-fsdd.pt", "classifier"),
                                                   ("evalclassifier-tiny-fsdd.pt", "evalclassifier")])
+@pytest.mark.slow
 def test_shipped_classifiers_recognise_clean_test_clips(fsdd_root, name, expected_kind):
     from scorelab.audio import normalize
     from scorelab.classify import predict

@@ -22,6 +22,7 @@ def test_the_paper_rows_cover_every_model_regime_and_gamma():
     assert len({r.key for r in rows}) == len(rows) == 18
 
 
+@pytest.mark.slow
 def test_a_report_from_shipped_checkpoints_and_its_resumption(tmp_path, monkeypatch):
     from conftest import fsdd_root_or_none
 
@@ -62,6 +63,7 @@ def test_a_report_from_shipped_checkpoints_and_its_resumption(tmp_path, monkeypa
         run_report("tiny", tmp_path, CHECKPOINTS, n=20, steps=12, rows=rows, log=lambda *a: None)
 
 
+@pytest.mark.slow
 def test_a_missing_model_is_trained_and_exported(tmp_path):
     from conftest import fsdd_root_or_none
     from scorelab.config import get_profile
@@ -81,6 +83,7 @@ def test_a_missing_model_is_trained_and_exported(tmp_path):
     assert models.path("unet", "1 label") == path  # found the second time, not trained again
 
 
+@pytest.mark.slow
 def test_a_stored_row_is_computed_again_when_its_model_file_changed(tmp_path):
     import shutil
 

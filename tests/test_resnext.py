@@ -44,6 +44,7 @@ def _fake_public_module():
     return mod
 
 
+@pytest.mark.slow
 def test_a_pickled_dataparallel_model_and_a_state_dict_both_load(tmp_path, monkeypatch):
     torch.manual_seed(0)
     mod = _fake_public_module()
@@ -75,6 +76,7 @@ def test_wrong_or_missing_checkpoints_say_what_is_wrong(tmp_path):
         load_sc09_resnext(tmp_path / "text.pth")
 
 
+@pytest.mark.slow
 def test_the_sc09_extractor_fetches_a_checkpoint_url_once_and_fails_offline_with_instructions(
         tmp_path, file_server, data_home):
     import io

@@ -1,5 +1,6 @@
 """The run cache: an identical generate call is read back, in this process or another; any
 change to the model, the call or the code samples again; nothing is kept without the folder."""
+import pytest
 import multiprocessing
 import time
 
@@ -78,6 +79,7 @@ def _slow_compute(folder, out):
     run_cache.cached({"what": "the same samples"}, compute)
 
 
+@pytest.mark.slow
 def test_a_second_process_waits_for_the_first_instead_of_sampling_again(tmp_path):
     out = tmp_path / "computed.txt"
     ctx = multiprocessing.get_context("spawn")

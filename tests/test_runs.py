@@ -12,6 +12,7 @@ from scorelab.models import export
 from scorelab.runs import load_or_train
 
 
+@pytest.mark.slow
 def test_load_or_train_subnet(speech_commands_root, tmp_path, data_home):
     micro = get_profile("micro")
     profile = micro.replace(data=DataConfig(source="speech_commands", labels=("zero", "one", "two"),
@@ -41,6 +42,7 @@ def test_load_or_train_subnet(speech_commands_root, tmp_path, data_home):
         assert float((loaded(x, sigma) - sub(x, sigma)).norm() / sub(x, sigma).norm()) < 1e-2
 
 
+@pytest.mark.slow
 def test_a_run_starts_from_an_exported_model_of_the_same_kind_and_size(speech_commands_root, tmp_path, data_home):
     from scorelab.models import load_trained
     from scorelab.runs import train_score_model
@@ -110,6 +112,7 @@ def test_load_model_elsewhere_fetches_a_subnet_and_its_classifier(tmp_path, monk
     assert fetched == ["classifier-tiny-fsdd.pt", "subnet-1label-tiny-fsdd.pt"]
 
 
+@pytest.mark.slow
 def test_load_model_trains_only_when_asked_and_says_how_long_first(speech_commands_root, tmp_path, monkeypatch,
                                                                      data_home):
     from scorelab.runs import load_model

@@ -49,6 +49,7 @@ def test_rms_normalize():
     assert torch.allclose(rms_normalize(h).pow(2).flatten(1).mean(1), torch.ones(3))
 
 
+@pytest.mark.slow
 def test_training_leaves_the_classifier_bitwise_unchanged(tmp_path):
     clf = small_classifier()
     before = {k: v.clone() for k, v in clf.state_dict().items()}

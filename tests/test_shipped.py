@@ -55,6 +55,18 @@ def test_from_the_book_folder_the_local_copy_is_used(monkeypatch, data_home):
     assert not data_home.exists()
 
 
+def test_from_the_repository_root_the_local_copy_is_used(monkeypatch, data_home):
+    # the command line run from a clone: the default judge is the book's own file, not a download
+    from scorelab.evaluate import default_eval_classifier
+
+    monkeypatch.chdir(BOOK.parent)
+    monkeypatch.setenv("SCORELAB_REPO_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("SCORELAB_EVAL_CLASSIFIER", raising=False)
+    assert shipped.shipped_file(NAME) == Path("book") / NAME
+    assert default_eval_classifier().resolve() == BOOK / "checkpoints/evalclassifier-tiny-fsdd.pt"
+    assert not data_home.exists()
+
+
 def serve_book(file_server, names):
     for name in names:
         file_server.files[f"/book/{name}"] = (BOOK / name).read_bytes()

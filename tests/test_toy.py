@@ -1,4 +1,5 @@
 """The toy mixture's exact score, and a toy score network learning it with the shared loss."""
+import pytest
 import torch
 from numpy.testing import assert_allclose
 
@@ -27,12 +28,14 @@ def test_mixture_samples_follow_the_weights():
     assert abs((x[:, 0] < -1).float().mean().item() - 0.5) < 0.01  # the left one
 
 
+@pytest.mark.slow
 def test_langevin_with_the_exact_score_samples_a_gaussian():
     mix = GaussianMixture(means=((0.0, 0.0),), stds=(1.0,), weights=(1.0,))
     x = langevin_dynamics(mix.score, torch.zeros(4000, 2), 0.0, 500, 0.05, torch.Generator().manual_seed(0))
     assert abs(x.std().item() - 1.0) < 0.05
 
 
+@pytest.mark.slow
 def test_a_toy_network_learns_the_score(tmp_path):
     torch.manual_seed(0)
     mix, sde = GaussianMixture(), VESDE(0.01, 10.0)

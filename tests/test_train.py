@@ -37,6 +37,7 @@ def _weights(run):
     return state["model"], state["ema"], state["step"]
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_the_same_weights(speech_commands_root, tmp_path, data_home):
     steps, every = 60, 10
     full = _cli(_train_args(speech_commands_root, tmp_path / "full", steps, every))
@@ -164,6 +165,7 @@ def test_subnets_are_never_compiled_and_asking_for_it_says_why(tmp_path):
     assert not (tmp_path / "checkpoint.pt").exists()
 
 
+@pytest.mark.slow
 def test_ddp_on_two_cpu_processes_matches_one_process(speech_commands_root, tmp_path, data_home):
     steps = 6
     single = _cli(_train_args(speech_commands_root, tmp_path / "one", steps, steps))

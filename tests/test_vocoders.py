@@ -28,6 +28,7 @@ def test_generator_upsamples_by_the_hop():
     assert g(torch.randn(2, 80, 10)).shape == (2, 2560)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("wrap", [lambda s: s, lambda s: {"generator": s}, _legacy_layout])
 def test_hifigan_loads_common_checkpoint_layouts(tmp_path, wrap):
     torch.manual_seed(0)
@@ -73,6 +74,7 @@ def test_load_vocoder_by_name():
         load_vocoder("wavenet")
 
 
+@pytest.mark.slow
 def test_hifigan_matches_speechbrains_own_libritts_16k_model(tmp_path):
     """The generator class SpeechBrain's pretrained LibriTTS 16 kHz vocoder is built from, with that
     model's hyper-parameters, saved as its generator.ckpt stores the weights (old-style weight-norm
@@ -102,6 +104,7 @@ def test_hifigan_matches_speechbrains_own_libritts_16k_model(tmp_path):
     assert torch.equal(ours(log_mel), mine[:, 5 * 256:-5 * 256])
 
 
+@pytest.mark.slow
 def test_hifigan_players_render_each_log_mel_beside_griffin_lim(tmp_path, monkeypatch):
     """The chapters' HiFi-GAN cell: with a generator at hand (here a file named by SCORELAB_HIFIGAN),
     one labelled player per log-Mel holding that generator's waveform; without one (no file, no

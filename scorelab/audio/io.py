@@ -12,6 +12,7 @@ import torch
 
 from ..config import SAMPLE_RATE
 from ..paths import write_atomic
+from .clips import resample, to_mono
 
 
 class AudioFileError(ValueError):
@@ -84,3 +85,9 @@ def write_audio(path: str | os.PathLike, wave: torch.Tensor, sample_rate: int = 
         raise ValueError(f"refusing to write {path}: the waveform holds NaN or infinite samples")
     data = wave.clamp(-1.0, 1.0).T.numpy()
     return write_atomic(path, lambda tmp: sf.write(str(tmp), data, sample_rate, subtype="PCM_16", format="WAV"))
+
+
+def read_16k(paths) -> list[torch.Tensor]:
+    """Each file as a mono 16 kHz clip of its own length (no padding: each extractor fixes the
+    length its own way)."""
+    return [resample(to_mono(w), sr, SAMPLE_RATE) for w, sr in map(read_audio, paths)]

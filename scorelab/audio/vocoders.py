@@ -7,13 +7,17 @@ download and where to put it.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from ..config import MelConfig
-from .features import mel_filterbank
+from ..download import download
+from ..nets.hifigan import HiFiGANGenerator, load_generator_state
+from ..paths import data_home
+from .features import denormalize, mel_filterbank
 
 
 class Vocoder(nn.Module):
@@ -118,9 +122,6 @@ class HiFiGAN(Vocoder):
 
         The environment variable SCORELAB_HIFIGAN may name a local checkpoint.
         """
-        from ..download import download
-        from ..nets.hifigan import HiFiGANGenerator, load_generator_state
-        from ..paths import data_home
 
         source = source or os.environ.get("SCORELAB_HIFIGAN") or HIFIGAN_16K_URL
         if str(source).startswith(("http://", "https://")):
@@ -154,3 +155,25 @@ def load_vocoder(name: str = "griffinlim", cfg: MelConfig = MelConfig(), **kwarg
     if name == "hifigan":
         return HiFiGAN.from_pretrained(cfg=cfg, **kwargs)
     raise ValueError(f"unknown vocoder {name!r}; choose one of {', '.join(VOCODERS)}")
+
+
+def to_audio(x: torch.Tensor, cfg, vocoder="griffinlim") -> torch.Tensor:
+    """Model-space samples (n, 1, bands, frames) -> waveforms (n, samples), as `write_samples`
+    stores them: vocoded (a vocoder name or object), each clip scaled down to peak 1 if louder."""
+    vocode = load_vocoder(vocoder, cfg) if isinstance(vocoder, str) else vocoder
+    log_mels = denormalize(x[:, 0], cfg)
+    peak = log_mels.nan_to_num(nan=float("inf")).amax(dim=(-2, -1))
+    bad = (peak > LOG_MEL_CEILING).nonzero().flatten().tolist()
+    if bad:  # a vocoder overflows on such values and returns NaN audio
+        warnings.warn(
+            f"clip(s) {bad[:10]} of {len(log_mels)} reach log-Mel {float(peak[bad].max()):.3g} (natural log; real "
+            f"speech stays within about -12..4): they are not finished speech (too few sampler steps, or a score "
+            f"model that has not learned the data). They are vocoded clamped to {LOG_MEL_CEILING:g}", stacklevel=2)
+        log_mels = log_mels.nan_to_num(nan=LOG_MEL_CEILING).clamp(max=LOG_MEL_CEILING)
+    waves = vocode(log_mels)
+    if not torch.isfinite(waves).all():
+        raise ValueError("vocoding gave NaN or infinite audio; check the vocoder and its input")
+    return waves / waves.abs().amax(dim=-1, keepdim=True).clamp_min(1.0)
+
+
+LOG_MEL_CEILING = 10.0  # natural-log magnitude; real speech stays below about 4

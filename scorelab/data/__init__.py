@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import DIGITS
+from ..paths import resolve_root
 from .base import SPLITS, Clip, ClipDataset, durations, examples
 from .cache import cached_log_mels, compute_log_mels
 from .fsdd import download_fsdd, fsdd
@@ -27,8 +28,6 @@ def load_dataset(source: str, split: str = "train", root=None, labels=None,
     if source == "fsdd":
         return fsdd(root, split, labels, download=download)
     if source == "synth":
-        from ..paths import resolve_root
-
         if download and not resolve_root(root, "SCORELAB_SYNTH", "synth").is_dir():
             make_synthetic_digits(root)  # first use: about 30 s with espeak-ng
         return synthetic_digits(root, split, labels)

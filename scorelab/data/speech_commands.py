@@ -8,6 +8,7 @@ layout, so this loader reads both.
 from __future__ import annotations
 
 import os
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -127,6 +128,5 @@ def extract_words(archive: str | os.PathLike, root: str | os.PathLike,
 
 
 def _remove_tree(path: Path) -> None:
-    import shutil
 
     shutil.rmtree(path, ignore_errors=True)

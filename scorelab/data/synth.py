@@ -25,6 +25,7 @@ from ..audio.clips import prepare_clip
 from ..audio.io import read_audio, write_audio
 from ..config import DIGITS, SAMPLE_RATE
 from ..paths import resolve_root
+from .speech_commands import speech_commands
 
 ACCENTS = ("en-us", "en-gb", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan",
            "en-gb-x-gbcwmd", "en-us-nyc")
@@ -165,7 +166,5 @@ def _espeak_version() -> str:
 
 def synthetic_digits(root=None, split="train", labels=DIGITS):
     """The synthetic digits as a data set (read with the Speech Commands loader)."""
-    from .speech_commands import speech_commands
-
     return speech_commands(root, split, labels, source="synth", env="SCORELAB_SYNTH",
                            default_name="synth")

@@ -17,6 +17,9 @@ Parameter names follow the public checkpoint, so its weights load without renami
 """
 from __future__ import annotations
 
+import pickle
+import types
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -120,8 +123,6 @@ def load_sc09_resnext(path, device="cpu") -> SC09ResNeXt:
     module's classes, which have the same parameter names.
 
     Unpickling runs code stored in the file: load only a checkpoint you trust."""
-    import pickle
-    import types
 
     class _Remap(pickle.Unpickler):
         def find_class(self, module, name):
