@@ -25,7 +25,7 @@ from .audio import to_audio, write_audio
 from .checkpoints import file_digest, save_atomic
 from .compute import PAPER_TABLE, compute_table, format_table, step_cost
 from .config import Profile, get_profile
-from .display import plot_curves
+from .display import plot_by_gamma, plot_fid_by_regime, plot_fid_vs_compute, write_report_figures
 from .evaluate import FeatureSet, ScorelabExtractor, features_of, read_clips, reference_features, scores
 from .generate import generate
 from .guidance import DEFAULT_GAMMA
@@ -294,7 +294,7 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
     log(f"report of {len(results)} rows written to {out}{note}")
     _write_json(out / "report.json", report)
     (out / "report.md").write_text(format_report(report))
-    write_figures(report, out / "figures")
+    write_report_figures(report, out / "figures")
     return report
 
 
@@ -347,47 +347,6 @@ def report_numbers(report: dict) -> dict[str, str]:
     return out
 
 
-def _main_rows(report: dict, regime: str | None = None) -> list[dict]:
-    return [r for r in report["rows"] if r["row"]["gamma"] in (0.0, DEFAULT_GAMMA) and regime in (None, r["row"]["regime"])]
-
-
-def plot_fid_by_regime(report: dict):
-    """FID of each model (unconditional and gamma 3) in each data regime."""
-    curves = {}
-    for r in _main_rows(report):
-        xs, ys = curves.setdefault(r["name"], ([], []))
-        xs.append(r["row"]["regime"])
-        ys.append(r["fid"])
-    return plot_curves(curves, xlabel="data regime", ylabel="FID (lower is better)")
-
-
-def plot_by_gamma(report: dict, metric: str = "accuracy"):
-    """A metric of the guided full-data models against the guidance strength gamma."""
-    curves = {}
-    for r in report["rows"]:
-        if r["row"]["regime"] == "full" and r["row"]["model"] != "Gradient taps" and r["row"]["gamma"] and metric in r:
-            curves.setdefault(r["row"]["model"] + (" + Classifier" if r["row"]["model"] == "U-Net" else ""),
-                              []).append((r["row"]["gamma"], r[metric]))
-    curves = {k: ([g for g, _ in sorted(v)], [m for _, m in sorted(v)]) for k, v in curves.items()}
-    label = {"accuracy": "judge agrees with the request", "fid": "FID"}.get(metric, metric)
-    return plot_curves(curves, xlabel="guidance strength γ", ylabel=label, logx=True)
-
-
-def plot_fid_vs_compute(report: dict):
-    """FID against GMACs per generated clip for the full-data models."""
-    points = {r["name"]: ([r["gmacs_per_clip"]], [r["fid"]]) for r in _main_rows(report, "full")}
-    return plot_curves(points, xlabel="GMACs per generated clip", ylabel="FID (lower is better)")
-
-
-def write_figures(report: dict, folder: Path) -> dict[str, Path]:
-    """The three kinds of figure as PNG files in folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    figures = {"fid_by_regime": plot_fid_by_regime(report), "fid_vs_compute": plot_fid_vs_compute(report)}
-    if any(r["row"]["regime"] == "full" and r["row"]["gamma"] and r["row"]["model"] != "Gradient taps"
-           for r in report["rows"]):
-        figures.update(accuracy_by_gamma=plot_by_gamma(report, "accuracy"), fid_by_gamma=plot_by_gamma(report, "fid"))
-    paths = {}
-    for name, fig in figures.items():
-        paths[name] = folder / f"{name}.png"
-        fig.savefig(paths[name], dpi=120)
-    return paths
+# the report's figures are drawn by `scorelab.display`; importable from here as well
+__all__ = ["Models", "Row", "format_report", "paper_rows", "plot_by_gamma", "plot_fid_by_regime", "plot_fid_vs_compute",
+           "report_numbers", "row_cost", "run_report", "sample_row", "write_report_figures"]
