@@ -1,18 +1,6 @@
-"""The scorelab command line: `python -m scorelab COMMAND ...` (or `scorelab COMMAND`).
-
-  data synth --out DIR          make the synthetic spoken digits with espeak-ng
-  data fsdd [--download]        check (or fetch) the Free Spoken Digit Dataset
-  data sc09 --download --root D fetch SC09 from the Speech Commands v0.02 archive
-  train unet|classifier|evalclassifier|subnet|subnet-gradtaps --profile P --data D --out RUN
-        [--steps N] [--labels L,...] [--classifier RUN]
-                                train a score model (resumes when RUN has a checkpoint)
-  sample --run RUN --n N --out DIR [--steps S --sampler NAME]
-                                generate clips: DIR/*.wav (16 kHz) and DIR/spectrograms.png
-  export --run RUN --out FILE   keep only the EMA weights and configuration of a run
-  classify --run RUN DIR        accuracy of a classifier on DIR/{label}_*.wav
-  compute --profile paper [--json]
-                                parameters and GMACs per sampling step, beside the paper's table
-"""
+"""The scorelab command line: `python -m scorelab COMMAND ...` (or `scorelab COMMAND`); `scorelab
+COMMAND --help` lists a command's options. Each command calls the library function that does its
+work (README.md shows them with examples)."""
 from __future__ import annotations
 
 import argparse

@@ -110,7 +110,7 @@ def glue_numbers(numbers: dict[str, str]) -> int:
     notebook. Where myst-nb is not installed (Colab, a plain Jupyter) nothing happens: only the
     website build reads glued values. Returns how many were glued."""
     try:
-        from myst_nb import glue
+        from myst_nb import glue  # optional: present only where the website is built
     except ImportError:
         return 0
     for name, text in numbers.items():
@@ -124,7 +124,7 @@ def glue_figure(name: str, fig) -> None:
     ```{glue:figure} name``` with `:name:`, a caption and alt text: a numbered figure that
     {numref} can point to. Tag the cell `remove-output` so the site does not also show it
     in place; in Jupyter and on Colab it is simply shown."""
-    from IPython.core.formatters import format_display_data
+    from IPython.core.formatters import format_display_data  # only inside Jupyter
     from IPython.display import display
 
     if not name or not name.replace("-", "").isalnum():
@@ -144,14 +144,14 @@ class _Plain(str):
 def _finish(fig):
     """Detach a finished figure from pyplot, so a notebook shows it exactly once: as the value
     the plotting call returns (pyplot's own end-of-cell display would show it a second time)."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # heavy: only where a figure is drawn
 
     plt.close(fig)
     return fig
 
 
 def _grid(n: int, ncols: int, width: float, height: float):
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # heavy: only where a figure is drawn
 
     nrows = (n + ncols - 1) // ncols
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height * nrows), squeeze=False,
@@ -195,7 +195,7 @@ def plot_log_mels(log_mels: dict[str, torch.Tensor], cfg: MelConfig = MelConfig(
 
 def plot_histograms(values: dict[str, torch.Tensor], bins: int = 80, xlabel: str = "", density: bool = True):
     """Overlaid histograms of several sets of values."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # heavy: only where a figure is drawn
 
     fig, ax = plt.subplots(figsize=(7, 3), constrained_layout=True)
     lo = min(float(v.min()) for v in values.values())
@@ -222,7 +222,7 @@ def _running_mean(steps: np.ndarray, values: np.ndarray, k: int):
 
 def plot_loss_curve(metrics_path, smooth: int = 10):
     """Training loss against step from a metrics.jsonl file, raw and as a running mean."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # heavy: only where a figure is drawn
 
     steps, loss = _losses(metrics_path)
     fig, ax = plt.subplots(figsize=(7, 3), constrained_layout=True)
@@ -276,7 +276,7 @@ def plot_score_fields(fields: dict[str, callable], sigma: float, lim: float = 4.
 
 def plot_trajectories(paths: torch.Tensor, final: torch.Tensor | None = None, lim: float = 5.0, title: str = ""):
     """Lines of (steps, n, 2) sampler trajectories, with their end points."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # heavy: only where a figure is drawn
 
     fig, ax = plt.subplots(figsize=(4.5, 4.5), constrained_layout=True)
     paths = paths.detach().cpu()
@@ -295,7 +295,7 @@ def plot_curves(curves: dict[str, tuple], xlabel: str = "", ylabel: str = "", lo
                 ylim: tuple[float, float] | None = None, reference: float | None = None,
                 reference_label: str = ""):
     """Lines with markers for {name: (xs, ys)}; an optional dashed horizontal reference line."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # heavy: only where a figure is drawn
 
     fig, ax = plt.subplots(figsize=(6, 3.2), constrained_layout=True)
     for name, (xs, ys) in curves.items():
@@ -320,7 +320,7 @@ def plot_curves(curves: dict[str, tuple], xlabel: str = "", ylabel: str = "", lo
 def plot_confusion(matrix: torch.Tensor, label_names, title: str = "", xlabel: str = "heard",
                    ylabel: str = "requested"):
     """A confusion matrix of counts (rows: requested, columns: heard) with the counts written in."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # heavy: only where a figure is drawn
 
     m = matrix.detach().cpu().numpy()
     fig, ax = plt.subplots(figsize=(4.6, 4.2), constrained_layout=True)
@@ -357,7 +357,7 @@ def plot_maps(maps: dict[str, torch.Tensor], ncols: int = 4, cmap: str = "RdBu_r
 def plot_loss_curves(runs: dict[str, object], smooth: int = 20):
     """Running means (over `smooth` logged values) of the training loss of several runs,
     {name: metrics.jsonl path}, on one log-scale axis."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # heavy: only where a figure is drawn
 
     fig, ax = plt.subplots(figsize=(7, 3), constrained_layout=True)
     for name, path in runs.items():

@@ -126,7 +126,7 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None,
 
 
 def _progress_bar(total, initial, name):
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # optional: only for progress bars
 
     return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024,
                 desc=name, leave=False)

@@ -83,7 +83,7 @@ def key(parts: dict) -> str:
 @contextlib.contextmanager
 def _locked(path: Path):
     try:
-        import fcntl
+        import fcntl  # POSIX only
     except ImportError:  # no advisory locks (Windows): two processes may both sample, which is safe
         yield
         return

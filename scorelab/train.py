@@ -60,7 +60,7 @@ def setup_distributed(device: str | None = None) -> DistInfo:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     cuda = torch.cuda.is_available() and device != "cpu"
     if world > 1:
-        import torch.distributed as dist
+        import torch.distributed as dist  # only under torchrun
 
         local = int(os.environ.get("LOCAL_RANK", "0"))
         if not dist.is_initialized():

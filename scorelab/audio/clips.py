@@ -21,7 +21,7 @@ def resample(wave: torch.Tensor, orig_sr: int, new_sr: int = SAMPLE_RATE) -> tor
         return wave
     if orig_sr <= 0:
         raise ValueError(f"sample rate must be positive, got {orig_sr}")
-    import torchaudio.functional as AF
+    import torchaudio.functional as AF  # heavy: imported where it is used
 
     return AF.resample(wave, orig_sr, new_sr)
 

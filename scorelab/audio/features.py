@@ -15,7 +15,7 @@ from ..config import MelConfig
 
 def mel_filterbank(cfg: MelConfig) -> torch.Tensor:
     """The (n_freqs, n_mels) Mel filter matrix for cfg."""
-    import torchaudio.functional as AF
+    import torchaudio.functional as AF  # heavy: imported where it is used
 
     return AF.melscale_fbanks(
         n_freqs=cfg.n_fft // 2 + 1, f_min=cfg.f_min, f_max=cfg.f_max, n_mels=cfg.n_mels,

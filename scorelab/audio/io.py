@@ -21,7 +21,7 @@ class AudioFileError(ValueError):
 
 def _soundfile():
     try:
-        import soundfile
+        import soundfile  # optional until audio files are read or written
     except ImportError as exc:  # pragma: no cover - exercised on machines without it
         raise ImportError(
             "reading and writing audio needs the 'soundfile' package: pip install soundfile"

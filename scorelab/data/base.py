@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..audio.clips import prepare_clip
-from ..audio.io import AudioFileError, probe_audio, read_audio
+from ..audio.io import AudioFileError, probe_audio, read_audio, _soundfile
 from ..config import SAMPLE_RATE
 
 SPLITS = ("train", "validation", "test")
@@ -104,8 +104,6 @@ def drop_unreadable(paths: list[Path], where: Path) -> list[Path]:
 
 def durations(ds: ClipDataset) -> torch.Tensor:
     """Length in seconds of every file of ds as recorded, before padding or cropping to 1 s."""
-    from ..audio.io import _soundfile
-
     sf = _soundfile()
     return torch.tensor([sf.info(str(p)).duration for p in ds.files])
 

@@ -34,7 +34,7 @@ def cache_key(ds: ClipDataset, cfg: MelConfig) -> str:
 def compute_log_mels(ds: ClipDataset, cfg: MelConfig = MelConfig(), batch_size: int = 64,
                      device: str | torch.device = "cpu", progress: bool = False) -> torch.Tensor:
     """(N, n_mels, frames) log-Mel of every clip of ds, in order."""
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # optional: only for progress bars
 
     front = LogMel(cfg).to(device)
     loader = DataLoader(ds, batch_size=batch_size, shuffle=False)

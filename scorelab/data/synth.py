@@ -130,7 +130,7 @@ def make_synthetic_digits(out: str | os.PathLike | None = None, words: tuple[str
         write_audio(staging / word / f"{s.speaker_id}_nohash_{take}.wav", clip, SAMPLE_RATE)
 
     try:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # optional: only for progress bars
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(tqdm(pool.map(render, jobs), total=len(jobs), desc="espeak-ng digits",

@@ -30,7 +30,7 @@ SC09_N_FFT, SC09_HOP, SC09_N_MELS = 2048, 512, 32
 
 def sc09_mel(wave: torch.Tensor) -> torch.Tensor:
     """(N, 32, 32) dB mel images of (N, samples) 16 kHz clips, as the SC09 classifier expects."""
-    import torchaudio.functional as AF
+    import torchaudio.functional as AF  # heavy: imported where it is used
 
     if wave.dim() == 1:
         wave = wave[None]
