@@ -76,8 +76,8 @@ def test_per_sample_generators_make_samples_independent_of_their_batch(name):
 
 
 def test_x_init_is_the_starting_point():
-    # with the score of N(MU, S^2) and a single Euler step of the probability-flow ODE from T,
-    # the result is a deterministic function of the start: equal starts give equal results
+    # Heun is deterministic given its start: a start passed in as x_init gives what the same
+    # start drawn from the generator gives
     sde = VESDE(0.01, 50.0)
     start = randn((4, 3), torch.Generator().manual_seed(0)) * sde.sigma_max
     a = heun_sampler(exact_score(sde), sde, (4, 3), 5, x_init=start)
