@@ -1,12 +1,13 @@
 """The SC09 ResNeXt: its size, the exact mel front end (against librosa), and loading both forms
 of checkpoint the SC09 evaluation code produces."""
+import os
 import sys
 import types
 
 import pytest
 import torch
 
-from scorelab.nets.resnext import SC09ResNeXt, load_sc09_resnext, sc09_mel
+from scorelab.nets.resnext import RefusedCheckpoint, SC09ResNeXt, load_sc09_resnext, sc09_mel
 
 
 def test_the_resnext_has_the_cifar_resnext29_8x64d_size_and_1024_d_features():
@@ -56,13 +57,40 @@ def test_a_pickled_dataparallel_model_and_a_state_dict_both_load(tmp_path, monke
             if isinstance(p, torch.nn.BatchNorm2d):
                 p.running_mean.uniform_(-0.1, 0.1)
     torch.save(torch.nn.DataParallel(original), tmp_path / "resnext.pth")
+    torch.save(torch.nn.DataParallel(original), tmp_path / "legacy.pth", _use_new_zipfile_serialization=False)
     torch.save(original.state_dict(), tmp_path / "state.pt")
     monkeypatch.delitem(sys.modules, "models.resnext")  # as on a user's machine: no such module
     mel = torch.randn(3, 32, 32)
     expected = original(mel)
-    for file in ("resnext.pth", "state.pt"):
+    for file in ("resnext.pth", "legacy.pth", "state.pt"):
         loaded = load_sc09_resnext(tmp_path / file)
         assert torch.allclose(loaded(mel), expected, atol=1e-5), file
+
+
+class _RunsACommand:
+    """An object whose unpickling calls os.system: what a malicious checkpoint would hold."""
+
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        return os.system, (self.command,)
+
+
+class _CallsEval:
+    def __reduce__(self):
+        return eval, ("1 + 1",)
+
+
+@pytest.mark.parametrize("payload", ["os.system", "eval"])
+def test_a_checkpoint_that_names_another_global_is_refused_and_runs_nothing(tmp_path, payload):
+    marker = tmp_path / "ran"
+    evil = _RunsACommand(f"touch {marker}") if payload == "os.system" else _CallsEval()
+    model = SC09ResNeXt()
+    torch.save({"model": torch.nn.DataParallel(model), "extra": evil}, tmp_path / "evil.pth")
+    with pytest.raises(RefusedCheckpoint, match=r"evil.pth: refused to unpickle the global (posix|os|builtins)\.(system|eval)"):
+        load_sc09_resnext(tmp_path / "evil.pth")
+    assert not marker.exists()
 
 
 def test_wrong_or_missing_checkpoints_say_what_is_wrong(tmp_path):

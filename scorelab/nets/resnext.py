@@ -116,30 +116,67 @@ def _state_dict_of(obj, source: str) -> dict:
     return {k[len("module."):] if k.startswith("module.") else k: v for k, v in obj.items()}
 
 
+# What the pickled public checkpoint (a DataParallel-wrapped CifarResNeXt) names, and nothing else:
+# module classes it is built of, torch's tensor-rebuild functions and storage types, containers.
+_ALLOWED_GLOBALS = {
+    ("collections", "OrderedDict"), ("builtins", "set"), ("torch", "device"),
+    ("torch.nn.modules.conv", "Conv2d"), ("torch.nn.modules.batchnorm", "BatchNorm2d"),
+    ("torch.nn.modules.linear", "Linear"), ("torch.nn.modules.container", "Sequential"),
+    ("torch.nn.parallel.data_parallel", "DataParallel"),
+    ("torch._utils", "_rebuild_tensor"), ("torch._utils", "_rebuild_tensor_v2"), ("torch._utils", "_rebuild_parameter"),
+}
+_STORAGE_MODULES = ("torch", "torch.cuda")
+_STORAGE_NAMES = {"FloatStorage", "DoubleStorage", "HalfStorage", "LongStorage", "IntStorage", "ByteStorage",
+                  "BoolStorage", "UntypedStorage"}
+
+
+class RefusedCheckpoint(ValueError):
+    """A pickled checkpoint names a global that loading the SC09 ResNeXt does not need."""
+
+
+class _StrictUnpickler(pickle.Unpickler):
+    """Unpickles the public SC09 ResNeXt and nothing more: its ResNeXt classes (the public repository's
+    or scorelab's) become this module's, the globals in _ALLOWED_GLOBALS and torch's storage
+    types are resolved, and any other global (os.system, eval, ...) stops the load before it runs."""
+
+    def find_class(self, module, name):
+        if module.endswith("resnext") and name in ("CifarResNeXt", "SC09ResNeXt", "ResNeXtBottleneck"):
+            return ResNeXtBottleneck if name == "ResNeXtBottleneck" else SC09ResNeXt
+        if module == "__builtin__":  # protocol 2 pickles name builtins as Python 2 did
+            module = "builtins"
+        if (module, name) in _ALLOWED_GLOBALS or (module in _STORAGE_MODULES and name in _STORAGE_NAMES):
+            return super().find_class(module, name)
+        raise RefusedCheckpoint(
+            f"refused to unpickle the global {module}.{name}: the SC09 ResNeXt checkpoint needs only its model "
+            "classes, torch's tensors and containers, and loading anything else could run code from the file")
+
+
+_strict_pickle = types.SimpleNamespace(Unpickler=_StrictUnpickler, load=lambda f, **kw: _StrictUnpickler(f, **kw).load(),
+                                       __name__="scorelab_strict_resnext_pickle")
+
+
 def load_sc09_resnext(path, device="cpu") -> SC09ResNeXt:
     """The public SC09 ResNeXt from a local file: either the pickled (DataParallel-wrapped) model
     that the SC09 evaluation scripts save, or a plain state dict. The pickled form names the
     classes of its own repository (`models.resnext.CifarResNeXt`); they are mapped onto this
     module's classes, which have the same parameter names.
 
-    Unpickling runs code stored in the file: load only a checkpoint you trust."""
-
-    class _Remap(pickle.Unpickler):
-        def find_class(self, module, name):
-            if name in ("CifarResNeXt", "ResNeXtBottleneck") and module.endswith("resnext"):
-                return SC09ResNeXt if name == "CifarResNeXt" else ResNeXtBottleneck
-            return super().find_class(module, name)
-
-    remap = types.SimpleNamespace(Unpickler=_Remap, load=lambda f, **kw: _Remap(f, **kw).load(),
-                                  __name__="scorelab_resnext_remap")
+    A state dict loads with torch's `weights_only=True`; the pickled model with an unpickler that
+    resolves only what that checkpoint holds (`_StrictUnpickler`), so a file that names any other
+    global raises RefusedCheckpoint before anything in it runs."""
     try:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception:  # the pickled whole model needs the full unpickler
-            obj = torch.load(path, map_location="cpu", weights_only=False, pickle_module=remap)
+        except FileNotFoundError:
+            raise
+        except Exception:  # the pickled whole model: only the strict unpickler reads it
+            obj = torch.load(path, map_location="cpu", weights_only=False, pickle_module=_strict_pickle)
     except FileNotFoundError:
         raise FileNotFoundError(f"SC09 ResNeXt checkpoint {path} not found; pass the path of the public "
                                 "SC09 classifier checkpoint (resnext.pth of the SC09 evaluation code)") from None
+    except RefusedCheckpoint as exc:
+        raise RefusedCheckpoint(f"{path}: {exc}. Use the public SC09 checkpoint, or a state dict saved with "
+                                "torch.save(model.state_dict(), FILE)") from None
     except Exception as exc:
         raise ValueError(f"could not read {path} as a PyTorch checkpoint: {exc}") from exc
     state = _state_dict_of(obj, str(path))
