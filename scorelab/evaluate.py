@@ -69,8 +69,15 @@ def default_eval_classifier() -> Path:
     return Path(env) if env else shipped_file("checkpoints/evalclassifier-tiny-fsdd.pt")
 
 
+def default_is_estimator(extractor) -> str:
+    """The IS estimator a result headlines by default: SaShiMi's split-half with the SC09 ResNeXt
+    (so that the number compares with the SC09 literature), the plug-in one otherwise."""
+    return "split-half" if extractor.name == SC09Extractor.name else "plug-in"
+
+
 def evaluate_folder(folder: str | os.PathLike, extractor, reference: str | None = "fsdd",
-                    reference_root: str | None = None, with_scoreq: bool = False) -> dict:
+                    reference_root: str | None = None, with_scoreq: bool = False,
+                    is_estimator: str | None = None) -> dict:
     """The metric table of the clips in folder: FID against the reference's features (when a
     reference is given), IS, mIS, AM (against the reference's class distribution), accuracy
     against labels in the file names, and ScoreQ when asked for and available (else the reason
@@ -80,7 +87,7 @@ def evaluate_folder(folder: str | os.PathLike, extractor, reference: str | None 
     ref = reference_features(extractor, reference, reference_root) if reference else None
     out = {"folder": str(folder), "features": extractor.name, "feature_checkpoint": extractor.checkpoint,
            "reference": reference, "reference_clips": None if ref is None else len(ref.probs)}
-    out.update(scores(generated, ref))
+    out.update(scores(generated, ref, is_estimator or default_is_estimator(extractor)))
     if with_scoreq:
         try:
             out.update(scoreq_scores(folder))
@@ -94,7 +101,10 @@ def format_result(result: dict) -> str:
     rows = [("clips", f"{result['clips']}")]
     if "fid" in result:
         rows.append((f"FID vs {result['reference']} ({result['reference_clips']} clips)", f"{result['fid']:.3f}"))
-    rows += [("IS", f"{result['is']:.3f}"), ("mIS", f"{result['mis']:.3f}"), ("AM", f"{result['am']:.3f}")]
+    rows.append((f"IS ({result.get('is_estimator', 'plug-in')})", f"{result['is']:.3f}"))
+    rows += [(f"  IS ({name})", f"{value:.3f}") for name, value in result.get("is_by_estimator", {}).items()
+             if name != result.get("is_estimator")]
+    rows += [("mIS", f"{result['mis']:.3f}"), ("AM", f"{result['am']:.3f}")]
     if "accuracy" in result:
         rows.append((f"accuracy ({result['labelled_clips']} labelled clips)", f"{result['accuracy']:.3f}"))
     if "scoreq_mos" in result:
@@ -153,11 +163,20 @@ def reference_features(extractor, reference: str = "fsdd", root: str | None = No
     return FeatureSet(**run_cache.cached(describe, compute))
 
 
-def scores(clips: FeatureSet, ref: FeatureSet | None = None) -> dict:
+def scores(clips: FeatureSet, ref: FeatureSet | None = None, is_estimator: str = "plug-in") -> dict:
     """The metric table of one set of clips against a reference (FID and AM's class
-    distribution come from the reference; without one, AM uses a uniform distribution)."""
-    out = {"clips": len(clips.probs), "is": metrics.inception_score(clips.probs),
+    distribution come from the reference; without one, AM uses a uniform distribution).
+
+    "is" is the Inception Score under `is_estimator` (named in "is_estimator"); "is_by_estimator"
+    holds it under every estimator of `metrics.IS_ESTIMATORS` the number of clips allows, and
+    "is_10_splits_std" the spread over WaveGAN's 10 splits where there are enough clips."""
+    if is_estimator not in metrics.IS_ESTIMATORS:
+        raise ValueError(f"unknown IS estimator {is_estimator!r}; choose one of {', '.join(metrics.IS_ESTIMATORS)}")
+    out = {"clips": len(clips.probs), "is": metrics.IS_ESTIMATORS[is_estimator](clips.probs),
+           "is_estimator": is_estimator, "is_by_estimator": metrics.inception_scores(clips.probs),
            "mis": metrics.modified_inception_score(clips.probs)}
+    if "10-splits" in out["is_by_estimator"]:
+        out["is_10_splits_std"] = metrics.inception_score_splits(clips.probs)[1]
     if ref is not None:
         out["fid"] = metrics.fid(ref.features, clips.features)
         out["am"] = metrics.am_score(clips.probs, reference=ref.probs.mean(0))
@@ -167,6 +186,24 @@ def scores(clips: FeatureSet, ref: FeatureSet | None = None) -> dict:
     if known.any():
         out["accuracy"] = metrics.accuracy(clips.probs[known], clips.labels[known])
         out["labelled_clips"] = int(known.sum())
+    return out
+
+
+def seen_and_unseen(clips: FeatureSet, ref: FeatureSet, label_names: tuple[str, ...], seen: tuple[str, ...],
+                    is_estimator: str = "plug-in") -> dict[str, dict]:
+    """{"seen": scores, "unseen": scores} of labelled clips split by whether the label they were
+    asked for is in `seen` (the labels a model was trained on; the others are zero-shot), each
+    against the reference clips of the same labels. A group of fewer than 2 clips is left out."""
+    unknown = [w for w in seen if w not in label_names]
+    if unknown:
+        raise ValueError(f"seen labels {', '.join(unknown)} are not among the judge's labels {', '.join(label_names)}")
+    seen_ids = torch.tensor([label_names.index(w) for w in seen])
+    out = {}
+    for group, wanted in (("seen", True), ("unseen", False)):
+        mine = (clips.labels >= 0) & (torch.isin(clips.labels, seen_ids) == wanted)
+        theirs = torch.isin(ref.labels, seen_ids) == wanted
+        if int(mine.sum()) >= 2 and int(theirs.sum()) >= 2:
+            out[group] = scores(clips.subset(mine), ref.subset(theirs), is_estimator)
     return out
 
 
@@ -212,11 +249,15 @@ def format_rows(rows: dict[str, dict]) -> str:
     """A Markdown table of {row name: scores}: FID, IS, mIS, AM and accuracy where present."""
     cols = [("clips", "clips", "{:d}"), ("fid", "FID", "{:.2f}"), ("is", "IS", "{:.2f}"), ("mis", "mIS", "{:.0f}"),
             ("am", "AM", "{:.3f}"), ("accuracy", "accuracy", "{:.3f}")]
+    estimators = {r.get("is_estimator", "plug-in") for r in rows.values()}
+    if len(estimators) == 1:  # the IS column names its estimator
+        cols[2] = ("is", f"IS ({estimators.pop()})", "{:.2f}")
     cols = [c for c in cols if any(c[0] in r for r in rows.values())]
     return markdown_table(["set", *(c[1] for c in cols)],
                           [[name, *(fmt.format(r[k]) if k in r else "" for k, _, fmt in cols)] for name, r in rows.items()])
 
 
-__all__ = ["Clips", "FeatureSet", "SC09Extractor", "ScorelabExtractor", "default_eval_classifier", "evaluate_folder",
+__all__ = ["Clips", "FeatureSet", "SC09Extractor", "ScorelabExtractor", "default_eval_classifier", "default_is_estimator",
+           "evaluate_folder", "seen_and_unseen",
            "features_of", "format_result", "format_rows", "griffin_lim_copies", "noise_clips", "read_clips",
            "reference_clips", "reference_features", "sanity_table", "scoreq_scores", "scores"]

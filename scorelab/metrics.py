@@ -8,7 +8,10 @@ numbers. Definitions, with p(y|x) a clip's class probabilities and p(y) their me
 - FID = |mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between Gaussians fitted to two
   feature sets (Heusel et al., 2017). Lower is better; 0 for identical statistics.
 - IS = exp(E_x KL(p(y|x) || p(y))) (Salimans et al., 2016). Between 1 and the number of classes;
-  high when each clip is confidently one class and the classes are balanced.
+  high when each clip is confidently one class and the classes are balanced. Estimators differ in
+  where p(y) comes from and how the clips are grouped, and so do published numbers:
+  `inception_score` (plug-in: all clips, p(y) their mean), `inception_score_split_half` (SaShiMi's)
+  and `inception_score_splits` (WaveGAN's 10 splits); `IS_ESTIMATORS` names them.
 - mIS = exp(E_{x,x'} KL(p(y|x) || p(y|x'))) over pairs of clips (Gurumurthy et al., 2017):
   also rewards diversity within a class. Computed exactly over all ordered pairs.
 - AM = KL(p_ref(y) || p(y)) + E_x H(p(y|x)) (Zhou et al., 2018), with p_ref the class
@@ -92,6 +95,59 @@ def inception_score(probs: torch.Tensor) -> float:
     marginal = p.mean(0)
     kl = (p * (p.clamp_min(EPS).log() - marginal.clamp_min(EPS).log())).sum(-1)
     return math.exp(float(kl.mean()))
+
+
+def inception_score_split_half(probs: torch.Tensor, seed: int = 0) -> float:
+    """IS as SaShiMi's SC09 evaluation computes it (Goel et al., 2022): the clips in the order of
+    numpy's permutation for `seed` (0 there), split in two halves; the mean KL of the first half's
+    p(y|x) from the second half's mean p(y), exponentiated. The two halves are independent, so
+    the marginal is not estimated from the clips it is compared with."""
+    import numpy as np  # the permutation must be numpy's for the numbers to match SaShiMi's
+
+    p = _as_probs(probs)
+    if len(p) < 2:
+        raise ValueError(f"the split-half IS needs at least 2 clips, got {len(p)}")
+    p = p[torch.from_numpy(np.random.RandomState(seed).permutation(len(p)))]
+    first, second = p[:len(p) // 2], p[len(p) // 2:]
+    marginal = second.mean(0)
+    kl = (first * (first.clamp_min(EPS).log() - marginal.clamp_min(EPS).log())).sum(-1)
+    return math.exp(float(kl.mean()))
+
+
+def inception_score_splits(probs: torch.Tensor, splits: int = 10, seed: int = 0) -> tuple[float, float]:
+    """(mean, standard deviation) of the plug-in IS over `splits` near-equal parts of the clips,
+    as WaveGAN's evaluation reports it (Donahue et al., 2019: 10 splits of its unconditional, so
+    randomly ordered, samples). The clips are put in numpy's permutation for `seed` first: clips
+    sorted by label (as files named by digit are) would otherwise leave one digit per split and
+    an IS near 1. The standard deviation is the population one (numpy's default)."""
+    import numpy as np  # the same permutation as the split-half estimator's
+
+    p = _as_probs(probs)
+    if len(p) < 2 * splits:
+        raise ValueError(f"IS over {splits} splits needs at least {2 * splits} clips, got {len(p)}")
+    p = p[torch.from_numpy(np.random.RandomState(seed).permutation(len(p)))]
+    values = torch.tensor([inception_score(part) for part in torch.tensor_split(p, splits)], dtype=torch.float64)
+    return float(values.mean()), float(values.std(unbiased=False))
+
+
+# the Inception Score estimators a report can name: plug-in (all clips, this module's
+# inception_score), split-half (SaShiMi) and 10-splits (WaveGAN, the mean over the splits)
+IS_ESTIMATORS = {
+    "plug-in": inception_score,
+    "split-half": inception_score_split_half,
+    "10-splits": lambda probs: inception_score_splits(probs, 10)[0],
+}
+
+
+def inception_scores(probs: torch.Tensor) -> dict[str, float]:
+    """IS under every estimator in IS_ESTIMATORS that the number of clips allows, by name."""
+    out = {}
+    for name, estimator in IS_ESTIMATORS.items():
+        try:
+            out[name] = estimator(probs)
+        except ValueError:  # too few clips for this estimator
+            continue
+    return out
 
 
 def modified_inception_score(probs: torch.Tensor) -> float:

@@ -26,7 +26,7 @@ from .checkpoints import file_digest, save_atomic
 from .compute import PAPER_TABLE, compute_table, format_table, step_cost
 from .config import Profile, get_profile
 from .display import plot_by_gamma, plot_fid_by_regime, plot_fid_vs_compute, write_report_figures
-from .evaluate import FeatureSet, ScorelabExtractor, features_of, read_clips, reference_features, scores
+from .evaluate import FeatureSet, ScorelabExtractor, features_of, read_clips, reference_features, scores, seen_and_unseen
 from .generate import generate
 from .guidance import DEFAULT_GAMMA
 from .kinds import get_kind, guiding_classifier
@@ -250,7 +250,10 @@ def _compute_row(row: Row, models: Models, samples: Path, reference: _Reference,
     extractor = reference.extractor
     clips = read_clips(samples, extractor.label_names)
     result = {"row": asdict(row), "name": row.name, "key": row.key, "made_with": made_with(row, models)}
-    result.update(scores(features_of(extractor, clips.waves, clips.labels), reference()))
+    generated = features_of(extractor, clips.waves, clips.labels)
+    result.update(scores(generated, reference()))
+    if REGIMES[row.regime] and row.gamma:  # guided toward every label, some never trained on
+        result.update(seen_and_unseen(generated, reference(), extractor.label_names, REGIMES[row.regime]))
     result["reference_clips"] = len(reference())
     model = models.load(row.kind, row.regime)
     result.update({"trainable_params": count_parameters(model, trainable_only=True), **_clips(row, models),
@@ -261,14 +264,33 @@ def _compute_row(row: Row, models: Models, samples: Path, reference: _Reference,
     return result
 
 
+# clips per row by data source: the SC09 literature evaluates 2048 generated clips
+DEFAULT_CLIPS = {"sc09": 2048}
+
+
+def default_clips(profile: Profile) -> int:
+    """Clips per report row for a profile's data: 2048 on SC09 (comparable with published
+    numbers), 100 elsewhere (the tiny profile on a CPU)."""
+    return DEFAULT_CLIPS.get(profile.data.source, 100)
+
+
+def default_report_is_estimator(profile: Profile) -> str:
+    """The IS a report headlines: SaShiMi's split-half on SC09, the plug-in estimator elsewhere."""
+    return "split-half" if profile.data.source == "sc09" else "plug-in"
+
+
 def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.PathLike | None = None,
-               n: int = 100, steps: int | None = None, seed: int = 0, device: str = "cpu",
+               n: int | None = None, steps: int | None = None, seed: int = 0, device: str = "cpu",
                rows: list[Row] | None = None, data: str | None = None, data_root: str | None = None,
-               log=print, train_missing: bool = True) -> dict:
+               log=print, train_missing: bool = True, is_estimator: str | None = None) -> dict:
     """Train what is missing (unless train_missing=False: then a missing model is an error), sample,
     evaluate and cost every row; write report.json, report.md and figures into out. A row already
-    in out/metrics, made with today's model files, is kept. Returns the report as a dict."""
+    in out/metrics, made with today's model files, is kept. `n` clips per row (default
+    `default_clips`); the IS column uses `is_estimator` (default `default_report_is_estimator`),
+    and every estimator's IS is in the report too. Returns the report as a dict."""
     profile = _report_profile(profile_name, data, data_root)
+    n = n or default_clips(profile)
+    is_estimator = is_estimator or default_report_is_estimator(profile)
     out = Path(out)
     (out / "metrics").mkdir(parents=True, exist_ok=True)
     models = Models(profile, profile_name, Path(checkpoints) if checkpoints else None, out, device, log, train_missing)
@@ -281,13 +303,17 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
     for row in rows or paper_rows():
         metrics_file = out / "metrics" / f"{row.key}.json"
         result = _stored_row(row, models, metrics_file, log)
+        if result is not None and "is_by_estimator" not in result and (out / "samples" / row.key / "done.json").is_file():
+            log(f"{row.regime:>8} | {row.name}: stored row predates the IS estimators and seen/unseen split; "
+                "judging its clips again")
+            result = None  # its clips are still there: only the judging runs again
         if result is None:
             result = _compute_row(row, models, out / "samples" / row.key, reference, n, seed, steps, log)
             _write_json(metrics_file, result)
             computed += 1
         results.append(result)
     report = {"profile": profile_name, "data": profile.data.source, "clips_per_row": n, "sampler": profile.sample.sampler,
-              "steps": steps, "seed": seed, "judge": judge_path.name,
+              "steps": steps, "seed": seed, "judge": judge_path.name, "is_estimator": is_estimator,
               "reference_clips": results[0]["reference_clips"] if results else None,
               "rows": results, "compute": compute_table(profile), "paper_compute": PAPER_TABLE}
     note = f" ({computed} computed in {time.perf_counter() - started:.0f} s)" if computed else " (all stored already)"
@@ -298,24 +324,76 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
     return report
 
 
+def headline_is(row: dict, estimator: str) -> float | None:
+    """A row's IS under `estimator`; None when the row was judged before it was computed (rows
+    judged then hold only the plug-in IS)."""
+    if "is_by_estimator" in row:
+        return row["is_by_estimator"].get(estimator)
+    return row["is"] if estimator == "plug-in" else None
+
+
+def _number(value, fmt: str) -> str:
+    return "–" if value is None else fmt.format(value)
+
+
 def format_report(report: dict) -> str:
     """The report's tables as Markdown (bold titles, no headings, so it can sit inside a page)."""
+    estimator = report.get("is_estimator", "plug-in")
     lines = [f"**scorelab report: profile {report['profile']}, data {report['data']}**", "",
              f"{report['clips_per_row']} clips per row ({report['sampler']}, {report['steps']} steps, seed "
              f"{report['seed']}); metrics from the judge {Path(report['judge']).name} against "
-             f"{report['reference_clips']} training clips. FID depends on the number of clips: compare rows, "
-             "not with published SC09 numbers.", "",
-             markdown_table(["regime", "model", "FID ↓", "IS ↑", "mIS ↑", "AM ↓", "accuracy ↑", "trainable params",
-                             "training clips", "GMACs / clip", "s per s of audio"], [
-                 [r["row"]["regime"], r["name"], f"{r['fid']:.2f}", f"{r['is']:.2f}", f"{r['mis']:.1f}", f"{r['am']:.3f}",
+             f"{report['reference_clips']} training clips; IS is the {estimator} estimate. FID depends on the "
+             "number of clips: compare rows, not with published SC09 numbers.", "",
+             markdown_table(["regime", "model", "FID ↓", f"IS ({estimator}) ↑", "mIS ↑", "AM ↓", "accuracy ↑",
+                             "trainable params", "training clips", "GMACs / clip", "s per s of audio"], [
+                 [r["row"]["regime"], r["name"], f"{r['fid']:.2f}", _number(headline_is(r, estimator), "{:.2f}"),
+                  f"{r['mis']:.1f}", f"{r['am']:.3f}",
                   f"{r['accuracy']:.2f}" if "accuracy" in r else "–", f"{r['trainable_params'] / 1e6:.2f} M",
                   _thousands(r.get("training_clips")), f"{r['gmacs_per_clip']:.0f}", f"{r['sampling_s_per_audio_s']:.2f}"]
                  for r in report["rows"]])]
     lines += ["", "Training clips: how many clips each row's score model saw in training (a clip seen twice "
-              "counts twice), over every run that led to its file; – where the file does not record it.",
-              "", "**Compute per score evaluation (this profile) and the paper's**", "",
+              "counts twice), over every run that led to its file; – where the file does not record it."]
+    lines += _estimator_table(report["rows"]) + _seen_unseen_table(report["rows"])
+    lines += ["", "**Compute per score evaluation (this profile) and the paper's**", "",
               format_table(report["compute"], report["paper_compute"])]
     return "\n".join(lines) + "\n"
+
+
+def _estimator_table(rows: list[dict]) -> list[str]:
+    """The IS of every row under each estimator (plug-in; SaShiMi's split-half; WaveGAN's 10
+    splits, mean ± standard deviation), for rows judged since the estimators were added."""
+    judged = [r for r in rows if "is_by_estimator" in r]
+    if not judged:
+        return []
+
+    def ten(r):
+        value = r["is_by_estimator"].get("10-splits")
+        return "–" if value is None else f"{value:.2f} ± {r['is_10_splits_std']:.2f}"
+
+    return ["", "**Inception Score by estimator** (published SC09 numbers use split-half or 10 splits)", "",
+            markdown_table(["regime", "model", "plug-in", "split-half (SaShiMi)", "10 splits (WaveGAN)"], [
+                [r["row"]["regime"], r["name"], _number(r["is_by_estimator"].get("plug-in"), "{:.2f}"),
+                 _number(r["is_by_estimator"].get("split-half"), "{:.2f}"), ten(r)] for r in judged])]
+
+
+def _seen_unseen_table(rows: list[dict]) -> list[str]:
+    """Accuracy and FID of the guided 3-label and 1-label rows for the labels their model was
+    trained on (seen) and the others (unseen: zero-shot), each FID against that group's real clips."""
+    split = [r for r in rows if "seen" in r or "unseen" in r]
+    if not split:
+        return []
+
+    def cell(r, group, key, fmt):
+        return fmt.format(r[group][key]) if group in r and key in r[group] else "–"
+
+    return ["", "**Labels seen in training and unseen (zero-shot)**: guided rows of the 3-label and 1-label "
+            "regimes; each group's FID is against the real clips of its own labels, from fewer clips than "
+            "the main table's, so it is higher", "",
+            markdown_table(["regime", "model", "seen clips", "seen accuracy ↑", "seen FID ↓", "unseen clips",
+                            "unseen accuracy ↑", "unseen FID ↓"], [
+                [r["row"]["regime"], r["name"], cell(r, "seen", "clips", "{:d}"), cell(r, "seen", "accuracy", "{:.2f}"),
+                 cell(r, "seen", "fid", "{:.2f}"), cell(r, "unseen", "clips", "{:d}"),
+                 cell(r, "unseen", "accuracy", "{:.2f}"), cell(r, "unseen", "fid", "{:.2f}")] for r in split])]
 
 
 def _thousands(n: int | None) -> str:

@@ -173,3 +173,37 @@ def test_the_evaluate_command_prints_a_table_and_writes_json(folders, tmp_path):
     missing = subprocess.run([sys.executable, "-m", "scorelab", "evaluate", str(tmp_path / "nowhere")], env=env,
                              cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert missing.returncode != 0 and "no such folder" in missing.stderr
+
+
+def test_seen_and_unseen_labels_are_judged_apart_each_against_its_own_real_clips():
+    from scorelab.evaluate import FeatureSet, scores, seen_and_unseen
+
+    g = torch.Generator().manual_seed(0)
+    names = ("zero", "one", "two")
+    ref_labels = torch.arange(3).repeat(20)
+    ref = FeatureSet(torch.randn(60, 4, generator=g) + 3 * ref_labels[:, None].float(),
+                     torch.nn.functional.one_hot(ref_labels, 3).double(), ref_labels)
+    # generated: "zero" asked 6 times and always right; "one" and "two" asked 6 times each, heard as "zero"
+    asked = torch.tensor([0] * 6 + [1] * 6 + [2] * 6)
+    heard = torch.zeros(18, dtype=torch.long)
+    clips = FeatureSet(torch.randn(18, 4, generator=g), torch.nn.functional.one_hot(heard, 3).double(), asked)
+    groups = seen_and_unseen(clips, ref, names, seen=("zero",))
+    assert groups["seen"]["clips"] == 6 and groups["seen"]["accuracy"] == 1.0
+    assert groups["unseen"]["clips"] == 12 and groups["unseen"]["accuracy"] == 0.0
+    seen_only = ref.subset(ref_labels == 0)
+    assert groups["seen"]["fid"] == pytest.approx(scores(clips.subset(asked == 0), seen_only)["fid"])
+    assert groups["seen"]["fid"] != pytest.approx(scores(clips.subset(asked == 0), ref)["fid"])
+    with pytest.raises(ValueError, match="seen labels seven are not among"):
+        seen_and_unseen(clips, ref, names, seen=("seven",))
+
+
+def test_every_result_names_its_is_estimator_and_an_unknown_one_is_refused():
+    from scorelab.evaluate import FeatureSet, scores
+
+    probs = torch.softmax(torch.randn(30, 10, generator=torch.Generator().manual_seed(1)), -1).double()
+    clips = FeatureSet(torch.randn(30, 4), probs, torch.full((30,), -1))
+    result = scores(clips, is_estimator="split-half")
+    assert result["is_estimator"] == "split-half" and result["is"] == result["is_by_estimator"]["split-half"]
+    assert set(result["is_by_estimator"]) == {"plug-in", "split-half", "10-splits"} and result["is_10_splits_std"] > 0
+    with pytest.raises(ValueError, match="unknown IS estimator 'best'; choose one of plug-in, split-half, 10-splits"):
+        scores(clips, is_estimator="best")

@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from scorelab.metrics import (accuracy, am_score, fid, frechet_distance, gaussian_statistics, inception_score,
+from scorelab.metrics import (IS_ESTIMATORS, accuracy, am_score, fid, frechet_distance, gaussian_statistics,
+                              inception_score, inception_score_split_half, inception_score_splits, inception_scores,
                               modified_inception_score)
 
 
@@ -107,3 +108,59 @@ def test_probabilities_are_checked_and_accuracy_counts_argmax_hits():
     assert accuracy(probs, torch.tensor([0, 1, 2, 0])) == pytest.approx(0.75)
     with pytest.raises(ValueError, match="one label per clip"):
         accuracy(probs, torch.tensor([0, 1]))
+
+
+def _softmax_rows(n, k, seed, temperature=0.5):
+    g = torch.Generator().manual_seed(seed)
+    return torch.softmax(torch.randn(n, k, generator=g, dtype=torch.float64) / temperature, dim=-1)
+
+
+def test_the_split_half_is_matches_sashimis_formula_written_with_numpy_and_scipy():
+    np = pytest.importorskip("numpy")
+    entropy = pytest.importorskip("scipy.stats").entropy
+    probs = _softmax_rows(101, 10, seed=3)  # odd: the second half is the larger, as there
+    p = probs.numpy()
+    np.random.seed(0)
+    p = p[np.random.permutation(len(p))]
+    first, second = p[:len(p) // 2], p[len(p) // 2:]
+    expected = float(np.exp(entropy(first, np.repeat(second.mean(0)[None], len(first), axis=0), axis=1).mean()))
+    assert inception_score_split_half(probs) == pytest.approx(expected, rel=1e-9)
+    assert inception_score_split_half(probs, seed=1) != pytest.approx(expected, rel=1e-6)  # the order matters
+
+
+def test_the_10_split_is_is_the_mean_and_spread_of_the_plug_in_is_over_splits_of_shuffled_clips():
+    np = pytest.importorskip("numpy")
+    probs = _softmax_rows(95, 10, seed=4)  # 95 clips: five splits of 10, five of 9
+    shuffled = probs[torch.from_numpy(np.random.RandomState(0).permutation(95))]
+    parts = [shuffled[i * 10:(i + 1) * 10] for i in range(5)] + [shuffled[50 + i * 9:50 + (i + 1) * 9] for i in range(5)]
+    values = torch.tensor([inception_score(part) for part in parts], dtype=torch.float64)
+    mean, std = inception_score_splits(probs)
+    assert mean == pytest.approx(float(values.mean()), rel=1e-12)
+    assert std == pytest.approx(float(((values - values.mean()) ** 2).mean().sqrt()), rel=1e-9)
+    assert std > 0
+    # clips sorted by label: unshuffled splits would each hold one digit (IS 1); shuffled, near 10
+    by_label = torch.eye(10, dtype=torch.float64).repeat_interleave(20, dim=0)
+    assert inception_score_splits(by_label)[0] > 8
+
+
+def test_is_estimators_agree_on_a_large_balanced_confident_set_and_split_half_is_never_below_the_plug_in_of_its_half():
+    one_hot = torch.eye(10, dtype=torch.float64).repeat(200, 1)  # 2000 clips, classes in turn
+    scores = inception_scores(one_hot)
+    assert set(scores) == set(IS_ESTIMATORS)
+    assert scores["plug-in"] == pytest.approx(10.0, rel=1e-9)
+    # the others shuffle first: a half's or a split's class counts are then not exactly equal, so
+    # the marginal is not exactly uniform and the score moves a little off 10
+    assert scores["split-half"] == pytest.approx(10.0, rel=1e-2) and scores["10-splits"] == pytest.approx(10.0, rel=2e-2)
+    # the clips' own mean is the marginal that minimises their mean KL, so the plug-in IS of the
+    # first half is at most the split-half IS, which measures that half against the other's mean
+    small = _softmax_rows(40, 10, seed=5)
+    np = pytest.importorskip("numpy")
+    first = small[torch.from_numpy(np.random.RandomState(0).permutation(40))][:20]
+    assert inception_score(first) < inception_score_split_half(small)
+
+
+def test_an_estimator_the_clips_are_too_few_for_is_left_out_with_the_reason_when_called():
+    probs = _softmax_rows(12, 10, seed=6)
+    assert set(inception_scores(probs)) == {"plug-in", "split-half"} < set(IS_ESTIMATORS)
+    with pytest.raises(ValueError, match="at least 20 clips"):
+        inception_score_splits(probs)

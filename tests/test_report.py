@@ -39,8 +39,14 @@ def test_a_report_from_shipped_checkpoints_and_its_resumption(tmp_path, monkeypa
     # the shipped U-Net went on from its first run (--init): its count comes from training.json
     assert unet["training_clips"] == 3963 * 128 + 1620 * 256 and subnet["training_clips"] == 1746 * 128
     assert all(r["fid"] > 0 and r["sampling_s_per_audio_s"] > 0 for r in report["rows"])
+    # every IS estimator; the 1-label row guided toward all ten digits: "zero" seen (one clip,
+    # too few for its own FID, so left out), the nine others unseen
+    assert set(subnet["is_by_estimator"]) == {"plug-in", "split-half"}  # 10 clips: too few for 10 splits
+    assert subnet["is"] == subnet["is_by_estimator"]["plug-in"] and report["is_estimator"] == "plug-in"
+    assert "seen" not in subnet and subnet["unseen"]["clips"] == 9 and "unseen" not in unet
     md = (tmp_path / "report.md").read_text()
     assert "| 1 label | ScoreSubnet (γ = 3) |" in md and "paper: GMACs" in md
+    assert "IS (plug-in) ↑" in md and "**Inception Score by estimator**" in md and "**Labels seen in training" in md
     assert "| training clips |" in md and "| 922 k |" in md and "| 223 k |" in md
     assert not [line for line in md.splitlines() if line.startswith("#")]  # no headings: it sits inside a page
     assert json.loads((tmp_path / "report.json").read_text())["rows"][1]["fid"] == subnet["fid"]
@@ -59,6 +65,10 @@ def test_a_report_from_shipped_checkpoints_and_its_resumption(tmp_path, monkeypa
     assert first_done.stat().st_mtime_ns == stamp  # the finished row was not sampled again
     assert again["rows"][0] == unet  # its GMACs recounted, everything else as stored
     assert again["rows"][1]["fid"] == pytest.approx(subnet["fid"])  # same seed, same clips
+    # a row judged before the IS estimators existed is judged again from its clips, not resampled
+    stored_unet.write_text(json.dumps({k: v for k, v in unet.items() if k not in ("is_by_estimator", "is_estimator")}))
+    third = run_report("tiny", tmp_path, CHECKPOINTS, n=10, steps=12, rows=rows, log=lambda *a: None)
+    assert first_done.stat().st_mtime_ns == stamp and third["rows"][0] == unet
     with pytest.raises(ValueError, match="clips_per_row: 10 there, 20 now"):
         run_report("tiny", tmp_path, CHECKPOINTS, n=20, steps=12, rows=rows, log=lambda *a: None)
 
