@@ -64,13 +64,13 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
                       time_limit_s: float | None = None, init: str | os.PathLike | None = None):
     """Train (or resume) a model of `kind` on the profile's data into run folder `out` and return
     its EMA model. Score models ("unet", "subnet", "subnet-gradtaps") use `dsm_loss`; "classifier"
-    the noisy cross-entropy over all noise levels; "evalclassifier" the cross-entropy on clean
-    clips (sigma_min) with seed + 1, so it never shares weights with the guiding classifier.
+    the noisy cross-entropy over all noise levels; "evalclassifier" goes to `train_evalclassifier`.
     Subnets are built on the frozen classifier of `classifier_run`. `time_limit_s` stops (and
     saves) early; calling again continues. `init` (an exported file or run of the same kind and
     size) gives the starting weights of a new run; optimiser, warm-up and EMA start afresh."""
     if kind == "evalclassifier":
-        profile = profile.replace(train=dataclasses.replace(profile.train, seed=profile.train.seed + 1))
+        return train_evalclassifier(profile, out, device=device, progress=progress, log=log,
+                                    time_limit_s=time_limit_s, init=init)
     x, labels, ds = training_data(profile, progress=progress)
     torch.manual_seed(profile.train.seed)  # the same initial weights for the same seed
     config = {"model": kind, "profile": config_to_dict(profile),
@@ -100,6 +100,39 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
     started = time.perf_counter()
     ema = train(model, objective, x, labels, profile.train, out, config, device=device, progress=progress,
                 time_limit_s=time_limit_s, clips_before=clips_before)
+    if is_main_process():
+        save_loss_curve(out)
+    log(f"done in {time.perf_counter() - started:.0f} s")
+    return ema
+
+
+def train_evalclassifier(profile: Profile, out: str | os.PathLike, recipe=None, speakers: tuple[str, ...] | None = None,
+                         device: str | None = None, progress: bool = True, log=print,
+                         time_limit_s: float | None = None, init: str | os.PathLike | None = None):
+    """Train (or resume) the evaluation classifier into run folder `out` and return its EMA model:
+    the cross-entropy on clean clips (sigma_min), with seed + 1 so that it never shares weights
+    with the guiding classifier, on data varied by `recipe` (default `judge.SPEAKER_INDEPENDENT`:
+    speed perturbation, masking, synthetic voices); `speakers` keeps only those FSDD speakers."""
+    from .judge import SPEAKER_INDEPENDENT, masked_objective, training_data as judge_data
+
+    recipe = SPEAKER_INDEPENDENT if recipe is None else recipe
+    profile = profile.replace(train=dataclasses.replace(profile.train, seed=profile.train.seed + 1))
+    x, labels = judge_data(profile, recipe, speakers)
+    torch.manual_seed(profile.train.seed)  # the same initial weights for the same seed
+    config = {"model": "evalclassifier", "profile": config_to_dict(profile),
+              "data": {"examples": len(x), "source": profile.data.source,
+                       "speakers": list(speakers) if speakers else "all"},
+              "judge": dataclasses.asdict(recipe)}
+    model = build_model("evalclassifier", profile)
+    if init is not None:
+        start_from(model, "evalclassifier", profile, init)
+        config["init"] = str(init)
+    log(f"training evalclassifier ({count_parameters(model) / 1e6:.2f} M parameters) on {len(x)} examples "
+        f"for {profile.train.steps} steps -> {out}")
+    objective = masked_objective(objective_for("evalclassifier", make_sde(profile.sde)), recipe)
+    started = time.perf_counter()
+    ema = train(model, objective, x, labels, profile.train, out, config, device=device, progress=progress,
+                time_limit_s=time_limit_s, clips_before=training_clips(init) if init is not None else 0)
     if is_main_process():
         save_loss_curve(out)
     log(f"done in {time.perf_counter() - started:.0f} s")

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The evaluation classifier (the judge) made speaker-independent, on one GPU, at the tiny profile.
+#
+# 1. Leave-one-speaker-out accuracy of the plain recipe (the shipped judge's: clean clips, no
+#    augmentation) and of judge.SPEAKER_INDEPENDENT (speed perturbation, masking, the synthetic
+#    espeak-ng voices), STEPS steps of batch 32 each (default 1500, the shipped judge's):
+#    scripts/judge_loso.py, five runs per recipe; figures in $OUT/loso-*.json and $OUT/loso.txt.
+# 2. The new judge: trained on all five speakers with the speaker-independent recipe
+#    (JUDGE_STEPS, default 3000) and exported to $OUT/evalclassifier-tiny-fsdd.pt, with its
+#    test-split accuracy in $OUT/judge.txt.
+#
+#   OUT=/tmp/judge bash scripts/gpu_judge.sh                                  # one H200
+#   OUT=/tmp/o STEPS=5 JUDGE_STEPS=5 ONLY=theo DEVICE=cpu bash scripts/gpu_judge.sh   # smoke test
+#
+# The synthetic voices are read from $SCORELAB_SYNTH (default ./.synth: copy ~/.cache/scorelab/synth
+# there where the GPU machine has no espeak-ng).
+set -u
+cd "$(dirname "$0")/.."
+OUT=${OUT:?set OUT to a folder for the results}
+DEVICE=${DEVICE:-cuda}; STEPS=${STEPS:-1500}; JUDGE_STEPS=${JUDGE_STEPS:-3000}; ONLY=${ONLY:-}
+mkdir -p "$OUT/logs"
+if [ -d .whl ] && ! python -c "import soundfile" 2>/dev/null; then
+  pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl >"$OUT/logs/pip.log" 2>&1
+fi
+export PYTHONPATH=/tmp/site:$PWD SCORELAB_FSDD=${SCORELAB_FSDD:-$PWD/.fsdd} SCORELAB_SYNTH=${SCORELAB_SYNTH:-$PWD/.synth}
+export SCORELAB_DATA=${SCORELAB_DATA_GPU:-/tmp/scorelab-data}
+t0=$(date +%s); el() { echo "[$(( $(date +%s) - t0 )) s] $*" | tee -a "$OUT/timeline.txt"; }
+
+for recipe in plain speaker-independent; do
+  python scripts/judge_loso.py --recipe "$recipe" --steps "$STEPS" --device "$DEVICE" --out "/tmp/loso-$recipe" \
+      ${ONLY:+--only $ONLY} 2>"$OUT/logs/loso-$recipe.err" | tee -a "$OUT/loso.txt"
+  cp "/tmp/loso-$recipe/loso.json" "$OUT/loso-$recipe.json" || { el "leave-one-speaker-out, $recipe, FAILED"; exit 1; }
+  el "leave-one-speaker-out, $recipe"
+done
+python -m scorelab train evalclassifier --profile tiny --data fsdd --steps "$JUDGE_STEPS" --device "$DEVICE" \
+    --quiet --out /tmp/runs/judge >"$OUT/logs/train-judge.log" 2>&1 || { el "training the judge FAILED"; exit 1; }
+python -m scorelab export --run /tmp/runs/judge --out "$OUT/evalclassifier-tiny-fsdd.pt" \
+    --note "scripts/gpu_judge.sh: speaker-independent recipe, $JUDGE_STEPS steps" >>"$OUT/logs/export.log" 2>&1
+cp /tmp/runs/judge/metrics.jsonl "$OUT/evalclassifier-tiny-fsdd.metrics.jsonl"
+python -c "
+import sys
+from scorelab.config import get_profile
+from scorelab.judge import accuracy_on
+from scorelab.models import load_trained
+judge = load_trained(sys.argv[1])[0]
+print(f'test-split accuracy {accuracy_on(judge, get_profile(\"tiny\")):.3f}')" "$OUT/evalclassifier-tiny-fsdd.pt" | tee "$OUT/judge.txt"
+el "judge trained and exported"
