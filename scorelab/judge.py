@@ -49,6 +49,15 @@ SPEAKER_INDEPENDENT = JudgeConfig(speed_factors=(0.85, 0.92, 1.08, 1.15), freq_m
                                   time_masks=2, time_mask_width=8, synthetic=True)
 
 
+def recipe_for(profile: Profile) -> JudgeConfig:
+    """The recipe a profile's judge trains with by default: SPEAKER_INDEPENDENT on FSDD (five
+    speakers: the synthetic voices add many more); without the synthetic voices elsewhere (SC09
+    and Speech Commands hold thousands of speakers, and words the voices do not say)."""
+    if profile.data.source == "fsdd":
+        return SPEAKER_INDEPENDENT
+    return dataclasses.replace(SPEAKER_INDEPENDENT, synthetic=False)
+
+
 def speed_perturb(wave: torch.Tensor, sample_rate: int, factor: float) -> torch.Tensor:
     """`wave` played `factor` times as fast (and so `factor` times as high): resampled from
     sample_rate * factor to sample_rate, which keeps the sample rate and scales the length by

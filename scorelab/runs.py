@@ -111,11 +111,12 @@ def train_evalclassifier(profile: Profile, out: str | os.PathLike, recipe=None, 
                          time_limit_s: float | None = None, init: str | os.PathLike | None = None):
     """Train (or resume) the evaluation classifier into run folder `out` and return its EMA model:
     the cross-entropy on clean clips (sigma_min), with seed + 1 so that it never shares weights
-    with the guiding classifier, on data varied by `recipe` (default `judge.SPEAKER_INDEPENDENT`:
-    speed perturbation, masking, synthetic voices); `speakers` keeps only those FSDD speakers."""
-    from .judge import SPEAKER_INDEPENDENT, masked_objective, training_data as judge_data
+    with the guiding classifier, on data varied by `recipe` (default `judge.recipe_for(profile)`:
+    speed perturbation, masking and, on FSDD, the synthetic voices); `speakers` keeps only those
+    FSDD speakers."""
+    from .judge import masked_objective, recipe_for, training_data as judge_data
 
-    recipe = SPEAKER_INDEPENDENT if recipe is None else recipe
+    recipe = recipe_for(profile) if recipe is None else recipe
     profile = profile.replace(train=dataclasses.replace(profile.train, seed=profile.train.seed + 1))
     x, labels = judge_data(profile, recipe, speakers)
     torch.manual_seed(profile.train.seed)  # the same initial weights for the same seed

@@ -48,6 +48,14 @@ def test_masks_cover_at_most_their_widths_with_the_clip_mean_and_the_plain_recip
     assert not torch.equal(masked_objective(objective, recipe)(None, x, None, None, None), x)
 
 
+def test_only_fsdd_judges_add_the_synthetic_voices_by_default():
+    from scorelab.judge import recipe_for
+
+    assert recipe_for(get_profile("tiny")) == SPEAKER_INDEPENDENT and SPEAKER_INDEPENDENT.synthetic
+    paper = recipe_for(get_profile("paper"))
+    assert get_profile("paper").data.source == "sc09" and not paper.synthetic and paper.speed_factors
+
+
 def test_fsdd_speakers_are_read_from_file_names():
     assert fsdd_speaker("/data/7_theo_12.wav") == "theo"
     with pytest.raises(ValueError, match="not an FSDD file name"):
@@ -55,12 +63,9 @@ def test_fsdd_speakers_are_read_from_file_names():
 
 
 @pytest.fixture
-def fsdd_profile():
-    from conftest import fsdd_root_or_none
-
-    if fsdd_root_or_none() is None:
-        pytest.skip("no FSDD recordings: set SCORELAB_FSDD or run `python -m scorelab data fsdd --download`")
-    return get_profile("micro")
+def fsdd_profile(fsdd_root):
+    micro = get_profile("micro")
+    return micro.replace(data=dataclasses.replace(micro.data, root=str(fsdd_root)))
 
 
 def test_the_judges_data_keeps_only_the_speakers_asked_for_and_adds_one_copy_per_speed_factor(fsdd_profile):
