@@ -20,6 +20,7 @@ from .data import SOURCES, prepare
 from .evaluate import SC09Extractor, ScorelabExtractor, default_eval_classifier, evaluate_folder, format_result
 from .generate import sample_to_folder
 from .guidance import DEFAULT_GAMMA
+from .judge import JUDGE_RECIPES
 from .kinds import KINDS, TIMED
 from .models import export
 from .nets.score_subnet import FUSIONS
@@ -70,7 +71,8 @@ def cmd_data(args) -> int:
 
 def cmd_train(args) -> int:
     train_score_model(args.model, _profile_for(args), args.out, device=args.device, progress=not args.quiet,
-                      classifier_run=args.classifier, time_limit_s=args.time_limit, init=args.init)
+                      classifier_run=args.classifier, time_limit_s=args.time_limit, init=args.init,
+                      judge_recipe=JUDGE_RECIPES[args.judge_recipe] if args.judge_recipe else None)
     print(f"{steps_per_second(args.out):.2f} steps/s in the last session; checkpoint "
           f"{args.out}/checkpoint.pt, loss curve {args.out}/loss.png")
     return 0
@@ -202,6 +204,8 @@ def _train_parser(commands) -> None:
                          help="stop after this many seconds of training, saving a checkpoint; rerun to continue")
     train_p.add_argument("--init", metavar="FILE", help="start from the weights of an exported model (or run) of "
                          "the same kind and size, e.g. a shipped checkpoint; optimiser and warm-up start afresh")
+    train_p.add_argument("--judge-recipe", choices=list(JUDGE_RECIPES), help="evalclassifier only: the data "
+                         "variation it trains on (default: speaker-independent; plain: clean clips only)")
     train_p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     train_p.add_argument("--quiet", action="store_true", help="no progress bars")
 

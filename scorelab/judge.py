@@ -49,6 +49,9 @@ SPEAKER_INDEPENDENT = JudgeConfig(speed_factors=(0.85, 0.92, 1.08, 1.15), freq_m
                                   time_masks=2, time_mask_width=8, synthetic=True)
 
 
+JUDGE_RECIPES = {"plain": PLAIN, "speaker-independent": SPEAKER_INDEPENDENT}  # by name, for the command line
+
+
 def recipe_for(profile: Profile) -> JudgeConfig:
     """The recipe a profile's judge trains with by default: SPEAKER_INDEPENDENT on FSDD (five
     speakers: the synthetic voices add many more); without the synthetic voices elsewhere (SC09

@@ -61,15 +61,17 @@ def start_from(model, kind: str, profile: Profile, init: str | os.PathLike,
 
 def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, device: str | None = None,
                       progress: bool = True, log=print, classifier_run: str | os.PathLike | None = None,
-                      time_limit_s: float | None = None, init: str | os.PathLike | None = None):
+                      time_limit_s: float | None = None, init: str | os.PathLike | None = None,
+                      judge_recipe=None):
     """Train (or resume) a model of `kind` on the profile's data into run folder `out` and return
     its EMA model. Score models ("unet", "subnet", "subnet-gradtaps") use `dsm_loss`; "classifier"
-    the noisy cross-entropy over all noise levels; "evalclassifier" goes to `train_evalclassifier`.
+    the noisy cross-entropy over all noise levels; "evalclassifier" goes to `train_evalclassifier`
+    (with `judge_recipe`, a `judge.JudgeConfig`; None: the profile's default).
     Subnets are built on the frozen classifier of `classifier_run`. `time_limit_s` stops (and
     saves) early; calling again continues. `init` (an exported file or run of the same kind and
     size) gives the starting weights of a new run; optimiser, warm-up and EMA start afresh."""
     if kind == "evalclassifier":
-        return train_evalclassifier(profile, out, device=device, progress=progress, log=log,
+        return train_evalclassifier(profile, out, recipe=judge_recipe, device=device, progress=progress, log=log,
                                     time_limit_s=time_limit_s, init=init)
     x, labels, ds = training_data(profile, progress=progress)
     torch.manual_seed(profile.train.seed)  # the same initial weights for the same seed

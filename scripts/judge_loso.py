@@ -15,9 +15,7 @@ import time
 from pathlib import Path
 
 from scorelab.config import get_profile
-from scorelab.judge import PLAIN, SPEAKER_INDEPENDENT
-
-RECIPES = {"plain": PLAIN, "speaker-independent": SPEAKER_INDEPENDENT}
+from scorelab.judge import JUDGE_RECIPES as RECIPES
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
 """`python -m scorelab data ...`: the commands run and fail with clear messages."""
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -108,10 +109,13 @@ def test_subnet_and_guided_sampling_end_to_end(speech_commands_root, tmp_path, d
     assert main(["classify", "--run", str(clf), str(out)]) == 0
     assert "of 4 clips" in capsys.readouterr().out
     ev = tmp_path / "eval"
-    assert main(["train", "evalclassifier", *common, "--labels", "zero,one,two", "--out", str(ev), "--steps", "2"]) == 0
+    assert main(["train", "evalclassifier", *common, "--labels", "zero,one,two", "--out", str(ev), "--steps", "2",
+                 "--judge-recipe", "plain"]) == 0
     from scorelab.checkpoints import load_checkpoint
+    from scorelab.judge import PLAIN
 
-    assert load_checkpoint(ev / "checkpoint.pt")["config"]["profile"]["train"]["seed"] == 1
+    config = load_checkpoint(ev / "checkpoint.pt")["config"]
+    assert config["profile"]["train"]["seed"] == 1 and config["judge"] == dataclasses.asdict(PLAIN)
     # an exported subnet leaves its classifier out, finds it beside itself, and refuses another one
     import shutil
 
