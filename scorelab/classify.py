@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from .audio import LogMel, normalize, prepare_clip, read_audio, to_audio
+from .audio import LogMel, log_mels_of_files, normalize, to_audio
 from .config import DIGITS, MelConfig
 from .kinds import get_kind
 from .models import load_trained
@@ -72,9 +72,7 @@ def load_folder(folder: str | os.PathLike, label_names: tuple[str, ...], cfg: Me
         raise FileNotFoundError(
             f"{folder}: no .wav files named like '{{label}}_*.wav' with a label among {', '.join(label_names)}"
         )
-    front = LogMel(cfg)
-    waves = torch.stack([prepare_clip(*read_audio(p)) for p in files])
-    x = normalize(front(waves), cfg)[:, None]
+    x = log_mels_of_files(files, cfg, batch=None)
     labels = torch.tensor([label_of_file(p.name, label_names) for p in files])
     return x, labels, [p.name for p in files]
 

@@ -72,7 +72,7 @@ def default_eval_classifier() -> Path:
 def default_is_estimator(extractor) -> str:
     """The IS estimator a result headlines by default: SaShiMi's split-half with the SC09 ResNeXt
     (so that the number compares with the SC09 literature), the plug-in one otherwise."""
-    return "split-half" if extractor.name == SC09Extractor.name else "plug-in"
+    return metrics.LITERATURE_IS_ESTIMATOR if extractor.name == SC09Extractor.name else "plug-in"
 
 
 def evaluate_folder(folder: str | os.PathLike, extractor, reference: str | None = "fsdd",
@@ -172,8 +172,11 @@ def scores(clips: FeatureSet, ref: FeatureSet | None = None, is_estimator: str =
     "is_10_splits_std" the spread over WaveGAN's 10 splits where there are enough clips."""
     if is_estimator not in metrics.IS_ESTIMATORS:
         raise ValueError(f"unknown IS estimator {is_estimator!r}; choose one of {', '.join(metrics.IS_ESTIMATORS)}")
-    out = {"clips": len(clips.probs), "is": metrics.IS_ESTIMATORS[is_estimator](clips.probs),
-           "is_estimator": is_estimator, "is_by_estimator": metrics.inception_scores(clips.probs),
+    by_estimator = metrics.inception_scores(clips.probs)
+    chosen = by_estimator.get(is_estimator)
+    out = {"clips": len(clips.probs),  # an estimator the clips are too few for says so here
+           "is": metrics.IS_ESTIMATORS[is_estimator](clips.probs) if chosen is None else chosen,
+           "is_estimator": is_estimator, "is_by_estimator": by_estimator,
            "mis": metrics.modified_inception_score(clips.probs)}
     if "10-splits" in out["is_by_estimator"]:
         out["is_10_splits_std"] = metrics.inception_score_splits(clips.probs)[1]

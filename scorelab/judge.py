@@ -23,11 +23,11 @@ from pathlib import Path
 
 import torch
 
-from .audio import LogMel, normalize, prepare_clip, read_audio
-from .config import DIGITS, MelConfig, Profile
+from .audio import log_mels_of_files
+from .config import DIGITS, Profile
 from .data import load_dataset
-from .data.fsdd import FSDD_NAME
 from .data.base import SPLITS
+from .data.fsdd import speaker_of
 
 
 @dataclass(frozen=True)
@@ -61,54 +61,16 @@ def recipe_for(profile: Profile) -> JudgeConfig:
     return dataclasses.replace(SPEAKER_INDEPENDENT, synthetic=False)
 
 
-def speed_perturb(wave: torch.Tensor, sample_rate: int, factor: float) -> torch.Tensor:
-    """`wave` played `factor` times as fast (and so `factor` times as high): resampled from
-    sample_rate * factor to sample_rate, which keeps the sample rate and scales the length by
-    1 / factor."""
-    if factor <= 0:
-        raise ValueError(f"a speed factor must be positive, not {factor}")
-    if factor == 1:
-        return wave
-    import torchaudio.functional as AF  # resampling: part of the audio front end's dependencies
-
-    return AF.resample(wave, int(round(sample_rate * factor)), sample_rate)
-
-
-def log_mels_of_files(files: list[Path], cfg: MelConfig, factors: tuple[float, ...] = (1.0,),
-                      batch: int = 64) -> torch.Tensor:
-    """Model-space log-Mels (len(factors) * len(files), 1, bands, frames): every file at every speed
-    factor, factor by factor, each clip made 16 kHz and centred in its 1 s window after the change."""
-    front, out = LogMel(cfg), []
-    for factor in factors:
-        for start in range(0, len(files), batch):
-            waves = []
-            for path in files[start:start + batch]:
-                wave, sr = read_audio(path)
-                waves.append(prepare_clip(speed_perturb(wave, sr, factor), sr, cfg.clip_samples, cfg.sample_rate))
-            with torch.no_grad():
-                out.append(normalize(front(torch.stack(waves)), cfg)[:, None])
-    if not out:
-        return torch.empty(0, 1, cfg.n_mels, cfg.n_frames)
-    return torch.cat(out)
-
-
-def fsdd_speaker(path: str | os.PathLike) -> str:
-    """The speaker of an FSDD file named {digit}_{speaker}_{index}.wav."""
-    m = FSDD_NAME.match(Path(path).name)
-    if not m:
-        raise ValueError(f"{path}: not an FSDD file name ({{digit}}_{{speaker}}_{{index}}.wav)")
-    return m.group(2)
-
-
 def clips_of(profile: Profile, splits=("train",), speakers: tuple[str, ...] | None = None,
-             source: str | None = None):
-    """(files, labels) of the profile's data in `splits`, only those of `speakers` (FSDD) when given."""
+             source: str | None = None, download: bool = False):
+    """(files, labels) of the profile's data in `splits`, only those of `speakers` (FSDD) when
+    given; `source` reads another source (its default folder) with the profile's labels."""
     files, labels = [], []
     for split in splits:
         ds = load_dataset(source or profile.data.source, split, profile.data.root if source is None else None,
-                          profile.data.labels)
+                          profile.data.labels, download=download)
         for clip in ds.clips:
-            if speakers is None or fsdd_speaker(clip.path) in speakers:
+            if speakers is None or speaker_of(clip.path) in speakers:
                 files.append(clip.path)
                 labels.append(clip.label)
     return files, torch.tensor(labels, dtype=torch.long)
@@ -116,28 +78,20 @@ def clips_of(profile: Profile, splits=("train",), speakers: tuple[str, ...] | No
 
 def training_data(profile: Profile, recipe: JudgeConfig, speakers: tuple[str, ...] | None = None):
     """(x, labels) the judge trains on: the profile's training clips (of `speakers` only, when
-    given), again at each speed factor, plus the synthetic voices' training split if asked for."""
+    given), again at each speed factor, plus the synthetic voices' training split if asked for
+    (made with espeak-ng on first use, about 30 s)."""
     files, labels = clips_of(profile, ("train",), speakers)
     factors = (1.0, *recipe.speed_factors)
     x = log_mels_of_files(files, profile.mel, factors)
     y = labels.repeat(len(factors))
     if recipe.synthetic:
-        synth_files, synth_labels = _synthetic(profile)
+        unknown = [w for w in profile.data.labels if w not in DIGITS]
+        if unknown:
+            raise ValueError(f"the synthetic voices say only the digits; not {', '.join(unknown)}")
+        synth_files, synth_labels = clips_of(profile, ("train",), source="synth", download=True)
         x = torch.cat([x, log_mels_of_files(synth_files, profile.mel)])
         y = torch.cat([y, synth_labels])
     return x, y
-
-
-def _synthetic(profile: Profile):
-    from .data import make_synthetic_digits
-    from .paths import resolve_root
-
-    if not resolve_root(None, "SCORELAB_SYNTH", "synth").is_dir():
-        make_synthetic_digits(None)  # about 30 s with espeak-ng
-    unknown = [w for w in profile.data.labels if w not in DIGITS]
-    if unknown:
-        raise ValueError(f"the synthetic voices say only the digits; not {', '.join(unknown)}")
-    return clips_of(profile, ("train",), source="synth")
 
 
 def spec_mask(x: torch.Tensor, recipe: JudgeConfig, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -180,7 +134,7 @@ def leave_one_speaker_out(profile: Profile, recipe: JudgeConfig, out: str | os.P
 
     if profile.data.source != "fsdd":
         raise ValueError(f"leave-one-speaker-out needs FSDD's named speakers; the profile reads {profile.data.source}")
-    everyone = tuple(sorted({fsdd_speaker(f) for f in clips_of(profile, SPLITS)[0]}))
+    everyone = tuple(sorted({speaker_of(f) for f in clips_of(profile, SPLITS)[0]}))
     if steps is not None:
         profile = profile.replace(train=dataclasses.replace(profile.train, steps=steps))
     result = {}

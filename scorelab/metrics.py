@@ -97,17 +97,23 @@ def inception_score(probs: torch.Tensor) -> float:
     return math.exp(float(kl.mean()))
 
 
+def _shuffled(p: torch.Tensor, seed: int) -> torch.Tensor:
+    """The rows of p in numpy's permutation for `seed`: the order SaShiMi's evaluation uses, so that
+    the numbers match its own."""
+    import numpy as np  # the permutation must be numpy's
+
+    return p[torch.from_numpy(np.random.RandomState(seed).permutation(len(p)))]
+
+
 def inception_score_split_half(probs: torch.Tensor, seed: int = 0) -> float:
     """IS as SaShiMi's SC09 evaluation computes it (Goel et al., 2022): the clips in the order of
     numpy's permutation for `seed` (0 there), split in two halves; the mean KL of the first half's
     p(y|x) from the second half's mean p(y), exponentiated. The two halves are independent, so
     the marginal is not estimated from the clips it is compared with."""
-    import numpy as np  # the permutation must be numpy's for the numbers to match SaShiMi's
-
     p = _as_probs(probs)
     if len(p) < 2:
         raise ValueError(f"the split-half IS needs at least 2 clips, got {len(p)}")
-    p = p[torch.from_numpy(np.random.RandomState(seed).permutation(len(p)))]
+    p = _shuffled(p, seed)
     first, second = p[:len(p) // 2], p[len(p) // 2:]
     marginal = second.mean(0)
     kl = (first * (first.clamp_min(EPS).log() - marginal.clamp_min(EPS).log())).sum(-1)
@@ -120,18 +126,18 @@ def inception_score_splits(probs: torch.Tensor, splits: int = 10, seed: int = 0)
     randomly ordered, samples). The clips are put in numpy's permutation for `seed` first: clips
     sorted by label (as files named by digit are) would otherwise leave one digit per split and
     an IS near 1. The standard deviation is the population one (numpy's default)."""
-    import numpy as np  # the same permutation as the split-half estimator's
-
     p = _as_probs(probs)
     if len(p) < 2 * splits:
         raise ValueError(f"IS over {splits} splits needs at least {2 * splits} clips, got {len(p)}")
-    p = p[torch.from_numpy(np.random.RandomState(seed).permutation(len(p)))]
+    p = _shuffled(p, seed)
     values = torch.tensor([inception_score(part) for part in torch.tensor_split(p, splits)], dtype=torch.float64)
     return float(values.mean()), float(values.std(unbiased=False))
 
 
 # the Inception Score estimators a report can name: plug-in (all clips, this module's
 # inception_score), split-half (SaShiMi) and 10-splits (WaveGAN, the mean over the splits)
+# the estimator that numbers meant for comparison with the SC09 literature headline
+LITERATURE_IS_ESTIMATOR = "split-half"
 IS_ESTIMATORS = {
     "plug-in": inception_score,
     "split-half": inception_score_split_half,

@@ -31,6 +31,7 @@ from .generate import generate
 from .guidance import DEFAULT_GAMMA
 from .kinds import get_kind, guiding_classifier
 from .markdown import markdown_table
+from .metrics import LITERATURE_IS_ESTIMATOR
 from .paths import write_atomic
 from .models import count_parameters, export, load_trained, training_clips
 from .comparison import REGIMES, Row, paper_rows
@@ -276,7 +277,7 @@ def default_clips(profile: Profile) -> int:
 
 def default_report_is_estimator(profile: Profile) -> str:
     """The IS a report headlines: SaShiMi's split-half on SC09, the plug-in estimator elsewhere."""
-    return "split-half" if profile.data.source == "sc09" else "plug-in"
+    return LITERATURE_IS_ESTIMATOR if profile.data.source == "sc09" else "plug-in"
 
 
 def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.PathLike | None = None,

@@ -89,6 +89,14 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
         labels = torch.tensor([clf_profile.data.labels.index(profile.data.labels[i]) for i in labels.tolist()])
         config["classifier"] = {"run": str(classifier_run), "profile": config_to_dict(clf_profile)}
     model = build_model(kind, profile, classifier)
+    return _train_logged(kind, model, objective_for(kind, make_sde(profile.sde)), x, labels, profile, out, config,
+                         f"{len(ds)} {ds.source} clips", device, progress, log, time_limit_s, init, classifier_run)
+
+
+def _train_logged(kind, model, objective, x, labels, profile: Profile, out, config: dict, what: str, device,
+                  progress: bool, log, time_limit_s, init, classifier_run=None):
+    """What every training run shares: start from `init` if given, say what trains on what, run
+    `train`, draw the loss curve, say how long it took; returns the EMA model."""
     clips_before = 0
     if init is not None:
         start_from(model, kind, profile, init, classifier_run)
@@ -97,8 +105,7 @@ def train_score_model(kind: str, profile: Profile, out: str | os.PathLike, devic
         if clips_before is None:
             log(f"{init} does not record how many clips it was trained on, so neither will this run")
     log(f"training {kind} ({count_parameters(model, trainable_only=True) / 1e6:.2f} M trainable parameters) "
-        f"on {len(ds)} {ds.source} clips for {profile.train.steps} steps -> {out}")
-    objective = objective_for(kind, make_sde(profile.sde))
+        f"on {what} for {profile.train.steps} steps -> {out}")
     started = time.perf_counter()
     ema = train(model, objective, x, labels, profile.train, out, config, device=device, progress=progress,
                 time_limit_s=time_limit_s, clips_before=clips_before)
@@ -126,20 +133,9 @@ def train_evalclassifier(profile: Profile, out: str | os.PathLike, recipe=None, 
               "data": {"examples": len(x), "source": profile.data.source,
                        "speakers": list(speakers) if speakers else "all"},
               "judge": dataclasses.asdict(recipe)}
-    model = build_model("evalclassifier", profile)
-    if init is not None:
-        start_from(model, "evalclassifier", profile, init)
-        config["init"] = str(init)
-    log(f"training evalclassifier ({count_parameters(model) / 1e6:.2f} M parameters) on {len(x)} examples "
-        f"for {profile.train.steps} steps -> {out}")
     objective = masked_objective(objective_for("evalclassifier", make_sde(profile.sde)), recipe)
-    started = time.perf_counter()
-    ema = train(model, objective, x, labels, profile.train, out, config, device=device, progress=progress,
-                time_limit_s=time_limit_s, clips_before=training_clips(init) if init is not None else 0)
-    if is_main_process():
-        save_loss_curve(out)
-    log(f"done in {time.perf_counter() - started:.0f} s")
-    return ema
+    return _train_logged("evalclassifier", build_model("evalclassifier", profile), objective, x, labels, profile, out,
+                         config, f"{len(x)} examples", device, progress, log, time_limit_s, init)
 
 
 def checkpoint_name(kind: str, profile: Profile, regime: str = "full") -> str:

@@ -6,8 +6,10 @@ import pytest
 import torch
 
 from scorelab.config import get_profile
-from scorelab.judge import (PLAIN, SPEAKER_INDEPENDENT, JudgeConfig, clips_of, fsdd_speaker, leave_one_speaker_out,
-                            masked_objective, spec_mask, speed_perturb, training_data)
+from scorelab.audio import speed_perturb
+from scorelab.data.fsdd import speaker_of
+from scorelab.judge import (PLAIN, SPEAKER_INDEPENDENT, JudgeConfig, clips_of, leave_one_speaker_out, masked_objective,
+                            spec_mask, training_data)
 
 
 def _peak_hz(wave, sr):
@@ -57,9 +59,9 @@ def test_only_fsdd_judges_add_the_synthetic_voices_by_default():
 
 
 def test_fsdd_speakers_are_read_from_file_names():
-    assert fsdd_speaker("/data/7_theo_12.wav") == "theo"
+    assert speaker_of("/data/7_theo_12.wav") == "theo"
     with pytest.raises(ValueError, match="not an FSDD file name"):
-        fsdd_speaker("digit.wav")
+        speaker_of("digit.wav")
 
 
 @pytest.fixture
@@ -70,7 +72,7 @@ def fsdd_profile(fsdd_root):
 
 def test_the_judges_data_keeps_only_the_speakers_asked_for_and_adds_one_copy_per_speed_factor(fsdd_profile):
     files, labels = clips_of(fsdd_profile, ("train",), ("theo",))
-    assert {fsdd_speaker(f) for f in files} == {"theo"} and len(files) == 400 == len(labels)  # 10 digits x 40
+    assert {speaker_of(f) for f in files} == {"theo"} and len(files) == 400 == len(labels)  # 10 digits x 40
     recipe = JudgeConfig(speed_factors=(0.9, 1.1))
     x, y = training_data(fsdd_profile, recipe, ("theo",))
     assert x.shape == (1200, 1, fsdd_profile.mel.n_mels, fsdd_profile.mel.n_frames)

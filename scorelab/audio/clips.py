@@ -26,6 +26,15 @@ def resample(wave: torch.Tensor, orig_sr: int, new_sr: int = SAMPLE_RATE) -> tor
     return AF.resample(wave, orig_sr, new_sr)
 
 
+def speed_perturb(wave: torch.Tensor, sample_rate: int, factor: float) -> torch.Tensor:
+    """`wave` played `factor` times as fast (and so `factor` times as high): resampled from
+    sample_rate * factor to sample_rate, which keeps the sample rate and scales the length by
+    1 / factor."""
+    if factor <= 0:
+        raise ValueError(f"a speed factor must be positive, not {factor}")
+    return resample(wave, int(round(sample_rate * factor)), sample_rate)
+
+
 def fix_length(wave: torch.Tensor, n: int) -> torch.Tensor:
     """Centre-pad with zeros or centre-crop the last axis to exactly n samples."""
     length = wave.shape[-1]

@@ -70,3 +70,25 @@ def spectral_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Mean absolute difference of two log-Mels, per item (natural-log units, i.e. nepers):
     0.1 is about 0.87 dB on average."""
     return (a - b).abs().flatten(start_dim=-2).mean(dim=-1)
+
+
+def log_mels_of_files(files, cfg: MelConfig, factors: tuple[float, ...] = (1.0,), batch: int | None = 64) -> torch.Tensor:
+    """Model-space log-Mels (len(factors) * len(files), 1, bands, frames) of audio files: every file
+    at every speed factor (`clips.speed_perturb`), factor by factor, each clip made mono, 16 kHz and
+    centred in its window after the change; `batch` files at a time (None: all at once)."""
+    from .clips import prepare_clip, speed_perturb
+    from .io import read_audio
+
+    files = list(files)
+    front, out, batch = LogMel(cfg), [], batch or max(1, len(files))
+    for factor in factors:
+        for start in range(0, len(files), batch):
+            waves = []
+            for path in files[start:start + batch]:
+                wave, sr = read_audio(path)
+                waves.append(prepare_clip(speed_perturb(wave, sr, factor), sr, cfg.clip_samples, cfg.sample_rate))
+            with torch.no_grad():
+                out.append(normalize(front(torch.stack(waves)), cfg)[:, None])
+    if not out:
+        return torch.empty(0, 1, cfg.n_mels, cfg.n_frames)
+    return torch.cat(out)

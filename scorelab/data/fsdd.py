@@ -69,9 +69,17 @@ def fsdd(root: str | os.PathLike | None = None, split: str = "train",
     return ClipDataset(clips, tuple(labels), split, "fsdd", root)
 
 
+def speaker_of(path: str | os.PathLike) -> str:
+    """The speaker of an FSDD file named {digit}_{speaker}_{index}.wav."""
+    m = FSDD_NAME.match(Path(path).name)
+    if not m:
+        raise ValueError(f"{path}: not an FSDD file name ({{digit}}_{{speaker}}_{{index}}.wav)")
+    return m.group(2)
+
+
 def speakers(ds: ClipDataset) -> list[str]:
     """The speakers present in an FSDD data set, sorted."""
-    return sorted({FSDD_NAME.match(p.name).group(2) for p in ds.files})
+    return sorted({speaker_of(p) for p in ds.files})
 
 
 def download_fsdd(root: str | os.PathLike | None = None, url: str = FSDD_URL) -> Path:
