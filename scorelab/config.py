@@ -222,8 +222,9 @@ def profile_from_dict(d: dict) -> Profile:
 def upgrade_config(d):
     """A saved config (dict) in today's form, for comparing with one made now: every profile in it
     written before the gradient-taps variant had its own size gains `subnet_gradtaps`, sized as
-    it was then built (`subnet` with taps "gradients"); fields that were never used (the
-    profile's `seed`, `sample.n`) are dropped."""
+    it was then built (`subnet` with taps "gradients"); a judge's recipe gains the fields added
+    since, at their defaults (no variation); fields that were never used (the profile's `seed`,
+    `sample.n`) are dropped."""
     if not isinstance(d, dict):
         return d
     d = {k: upgrade_config(v) for k, v in d.items()}
@@ -233,6 +234,10 @@ def upgrade_config(d):
         d.pop("seed", None)  # unused fields, since removed: the seed is the training's (train.seed)
         if isinstance(d.get("sample"), dict):
             d["sample"] = {k: v for k, v in d["sample"].items() if k != "n"}
+    if d.get("model") == "evalclassifier" and isinstance(d.get("judge"), dict):
+        from .judge import JudgeConfig  # a recipe written before a field existed used its default (none)
+
+        d["judge"] = {**dataclasses.asdict(JudgeConfig()), **d["judge"]}
     return d
 
 

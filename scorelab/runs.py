@@ -123,7 +123,7 @@ def train_evalclassifier(profile: Profile, out: str | os.PathLike, recipe=None, 
     with the guiding classifier, on data varied by `recipe` (default `judge.recipe_for(profile)`:
     speed perturbation, masking and, on FSDD, the synthetic voices); `speakers` keeps only those
     FSDD speakers."""
-    from .judge import masked_objective, recipe_for, training_data as judge_data
+    from .judge import augmented_objective, recipe_for, training_data as judge_data
 
     recipe = recipe_for(profile) if recipe is None else recipe
     profile = profile.replace(train=dataclasses.replace(profile.train, seed=profile.train.seed + 1))
@@ -133,7 +133,7 @@ def train_evalclassifier(profile: Profile, out: str | os.PathLike, recipe=None, 
               "data": {"examples": len(x), "source": profile.data.source,
                        "speakers": list(speakers) if speakers else "all"},
               "judge": dataclasses.asdict(recipe)}
-    objective = masked_objective(objective_for("evalclassifier", make_sde(profile.sde)), recipe)
+    objective = augmented_objective(objective_for("evalclassifier", make_sde(profile.sde)), recipe, profile.mel)
     return _train_logged("evalclassifier", build_model("evalclassifier", profile), objective, x, labels, profile, out,
                          config, f"{len(x)} examples", device, progress, log, time_limit_s, init)
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The evaluation classifier (the judge) made speaker-independent, on one GPU, at the tiny profile.
 #
-# 1. Leave-one-speaker-out accuracy of the plain recipe (the shipped judge's: clean clips, no
-#    augmentation) and of judge.SPEAKER_INDEPENDENT (speed perturbation, masking, the synthetic
-#    espeak-ng voices), STEPS steps of batch 32 each (default 1500, the shipped judge's):
-#    scripts/judge_loso.py, five runs per recipe; figures in $OUT/loso-*.json and $OUT/loso.txt.
+# 1. Leave-one-speaker-out accuracy of the three recipes of scorelab.judge (plain: clean clips;
+#    speed-and-masks: speed perturbation, masking, the synthetic espeak-ng voices;
+#    speaker-independent: as well, voice, rate and microphone varied in every step), STEPS steps
+#    of batch 32 each (default 1500, the judge's length): scripts/judge_loso.py, five runs per
+#    recipe; figures merged into $OUT/judge-loso.json (a copy of book/results/judge-loso.json:
+#    copy it back to update the book) and printed to $OUT/loso.txt.
 # 2. The new judge: trained on all five speakers with the speaker-independent recipe
 #    (JUDGE_STEPS, default 3000) and exported to $OUT/evalclassifier-tiny-fsdd.pt, with its
 #    test-split accuracy in $OUT/judge.txt.
@@ -14,7 +16,7 @@
 #
 # The synthetic voices are read from $SCORELAB_SYNTH (default ./.synth: copy ~/.cache/scorelab/synth
 # there where the GPU machine has no espeak-ng).
-set -u
+set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:?set OUT to a folder for the results}
 DEVICE=${DEVICE:-cuda}; STEPS=${STEPS:-1500}; JUDGE_STEPS=${JUDGE_STEPS:-3000}; ONLY=${ONLY:-}
@@ -26,10 +28,11 @@ export PYTHONPATH=/tmp/site:$PWD SCORELAB_FSDD=${SCORELAB_FSDD:-$PWD/.fsdd} SCOR
 export SCORELAB_DATA=${SCORELAB_DATA_GPU:-/tmp/scorelab-data}
 t0=$(date +%s); el() { echo "[$(( $(date +%s) - t0 )) s] $*" | tee -a "$OUT/timeline.txt"; }
 
-for recipe in plain speaker-independent; do
+cp book/results/judge-loso.json "$OUT/judge-loso.json" 2>/dev/null
+for recipe in plain speed-and-masks speaker-independent; do
   python scripts/judge_loso.py --recipe "$recipe" --steps "$STEPS" --device "$DEVICE" --out "/tmp/loso-$recipe" \
-      ${ONLY:+--only $ONLY} 2>"$OUT/logs/loso-$recipe.err" | tee -a "$OUT/loso.txt"
-  cp "/tmp/loso-$recipe/loso.json" "$OUT/loso-$recipe.json" || { el "leave-one-speaker-out, $recipe, FAILED"; exit 1; }
+      --record "$OUT/judge-loso.json" ${ONLY:+--only $ONLY} 2>"$OUT/logs/loso-$recipe.err" | tee -a "$OUT/loso.txt" \
+      || { el "leave-one-speaker-out, $recipe, FAILED"; exit 1; }
   el "leave-one-speaker-out, $recipe"
 done
 python -m scorelab train evalclassifier --profile tiny --data fsdd --steps "$JUDGE_STEPS" --device "$DEVICE" \

@@ -4,12 +4,14 @@ For each speaker: train a judge on the other four speakers' training clips, then
 of the held-out speaker's 500 clips (all splits) it hears as the right digit. Prints one line per
 speaker and writes the figures as JSON. Runs resume (one run folder per held-out speaker).
 
-    python scripts/judge_loso.py --recipe plain --out runs/loso-plain              # about 11 min per speaker, 2 CPU cores
-    python scripts/judge_loso.py --recipe speaker-independent --out runs/loso-si
+    python scripts/judge_loso.py --recipe plain --steps 500 --out runs/loso-500/plain   # about 9 min per speaker, 2 CPU cores
+    python scripts/judge_loso.py --recipe speaker-independent --steps 500 --out runs/loso-500/speaker-independent \\
+        --record book/results/judge-loso.json
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -26,19 +28,39 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1500, help="training steps per judge (the shipped judge's 1500)")
     parser.add_argument("--only", nargs="*", help="hold out only these speakers")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--with", dest="changes", nargs="*", default=[], metavar="FIELD=VALUE",
+                        help="change fields of the recipe (scorelab.judge.JudgeConfig), e.g. noise_db=20")
+    parser.add_argument("--record", help="also merge the figures into this record (the book's: book/results/"
+                                         "judge-loso.json, which chapter 9 reads)")
     args = parser.parse_args()
 
-    from scorelab.judge import leave_one_speaker_out
+    from scorelab.judge import accuracy_of, leave_one_speaker_out, record_loso
+
+    recipe, name = RECIPES[args.recipe], args.recipe
+    if args.changes:
+        fields = {f.name: f.type for f in dataclasses.fields(recipe)}
+        changes = {}
+        for change in args.changes:
+            field, _, value = change.partition("=")
+            if field not in fields or not value:
+                parser.error(f"--with {change}: give FIELD=VALUE with FIELD one of {', '.join(fields)}")
+            changes[field] = type(getattr(recipe, field))(float(value)) if field != "speed_factors" else \
+                tuple(float(v) for v in value.split(","))
+        recipe, name = dataclasses.replace(recipe, **changes), f"{name} with {', '.join(args.changes)}"
 
     started = time.perf_counter()
-    accuracy = leave_one_speaker_out(get_profile(args.profile), RECIPES[args.recipe], args.out, steps=args.steps,
+    confusions = leave_one_speaker_out(get_profile(args.profile), recipe, args.out, steps=args.steps,
                                      device=args.device, only=tuple(args.only) if args.only else None)
     seconds = time.perf_counter() - started
-    result = {"recipe": args.recipe, "steps": args.steps, "accuracy": accuracy,
-              "lowest": min(accuracy.values()), "seconds": round(seconds)}
+    accuracy = {speaker: accuracy_of(c) for speaker, c in confusions.items()}
+    result = {"recipe": name, "definition": dataclasses.asdict(recipe), "steps": args.steps, "accuracy": accuracy,
+              "lowest": min(accuracy.values()), "seconds": round(seconds),
+              "confusion": {speaker: c.tolist() for speaker, c in confusions.items()}}
     Path(args.out).mkdir(parents=True, exist_ok=True)
     (Path(args.out) / "loso.json").write_text(json.dumps(result, indent=1))
-    print(f"{args.recipe}: lowest {result['lowest']:.3f}; " +
+    if args.record:
+        record_loso(args.record, name, args.steps, confusions, profile=args.profile, definition=recipe)
+    print(f"{name}: lowest {result['lowest']:.3f}; " +
           ", ".join(f"{s} {a:.3f}" for s, a in accuracy.items()) + f" ({seconds:.0f} s)")
 
 
