@@ -77,30 +77,18 @@ JUDGE_RECIPES = {"plain": PLAIN, "speed-and-masks": SPEED_AND_MASKS, "speaker-in
 def describe(recipe: JudgeConfig | dict) -> str:
     """What a recipe varies, in a line (a dict: a recipe as a record or run configuration holds it)."""
     r = JudgeConfig(**{**dataclasses.asdict(PLAIN), **recipe}) if isinstance(recipe, dict) else recipe
-    parts = []
-    if r.speed_factors:
-        parts.append("every clip again at speeds " + ", ".join(f"{f:g}" for f in r.speed_factors))
-    if r.synthetic:
-        parts.append("the synthetic voices")
-    if r.warp > 1:
-        parts.append(f"frequencies scaled by up to {r.warp:g}x either way")
-    if r.tempo > 1:
-        parts.append(f"time stretched by up to {r.tempo:g}x either way")
-    if r.shift_frames:
-        parts.append(f"shifted by up to {r.shift_frames} frames")
-    if r.gain_db:
-        parts.append(f"level changed by up to {r.gain_db:g} dB")
-    if r.tilt_db:
-        parts.append(f"spectrum tilted by up to {r.tilt_db:g} dB")
-    if r.eq_db:
-        parts.append(f"bumps or dips of up to {r.eq_db:g} dB")
-    if r.noise_db:
-        parts.append(f"a noise floor {r.noise_db:g} to {r.noise_db + NOISE_RANGE_DB:g} dB below the loudest bin")
-    if r.freq_masks:
-        parts.append(f"{r.freq_masks} bands of up to {r.freq_mask_width} Mel channels masked")
-    if r.time_masks:
-        parts.append(f"{r.time_masks} runs of up to {r.time_mask_width} frames masked")
-    return "; ".join(parts) or "the clean clips only"
+    parts = [(r.speed_factors, "every clip again at speeds " + ", ".join(f"{f:g}" for f in r.speed_factors)),
+             (r.synthetic, "the synthetic voices"),
+             (r.warp > 1, f"frequencies scaled by up to {r.warp:g}x either way"),
+             (r.tempo > 1, f"time stretched by up to {r.tempo:g}x either way"),
+             (r.shift_frames, f"shifted by up to {r.shift_frames} frames"),
+             (r.gain_db, f"level changed by up to {r.gain_db:g} dB"),
+             (r.tilt_db, f"spectrum tilted by up to {r.tilt_db:g} dB"),
+             (r.eq_db, f"bumps or dips of up to {r.eq_db:g} dB"),
+             (r.noise_db, f"a noise floor {r.noise_db:g} to {r.noise_db + NOISE_RANGE_DB:g} dB below the loudest bin"),
+             (r.freq_masks, f"{r.freq_masks} bands of up to {r.freq_mask_width} Mel channels masked"),
+             (r.time_masks, f"{r.time_masks} runs of up to {r.time_mask_width} frames masked")]
+    return "; ".join(text for wanted, text in parts if wanted) or "the clean clips only"
 
 
 def recipe_name(run_config: dict) -> str:
