@@ -21,6 +21,7 @@ fifth, for each of the five.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -34,6 +35,7 @@ from .config import DIGITS, MelConfig, Profile
 from .data import load_dataset
 from .data.base import SPLITS
 from .data.fsdd import speaker_of
+from .paths import write_atomic
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,12 @@ def add_noise(x: torch.Tensor, cfg: MelConfig, snr_db: torch.Tensor, wobble: tor
     return torch.logaddexp(x * cfg.norm_scale, noise * cfg.norm_scale) / cfg.norm_scale
 
 
+@functools.lru_cache(maxsize=4)
+def _band_centres(cfg: MelConfig) -> torch.Tensor:
+    """`band_centres` in float64, made once per Mel configuration (vary runs every training step)."""
+    return band_centres(cfg).double()
+
+
 def vary(x: torch.Tensor, cfg: MelConfig, warp: torch.Tensor, stretch: torch.Tensor, shift: torch.Tensor,
          level_db: torch.Tensor) -> torch.Tensor:
     """x (B, 1, bands, frames), model-space log-Mels, with per-clip (B,) factors applied: every
@@ -222,7 +230,7 @@ def vary(x: torch.Tensor, cfg: MelConfig, warp: torch.Tensor, stretch: torch.Ten
     what was silent, stays silent (the log-Mel floor)."""
     b, _, bands, frames = x.shape
     floor = normalize(torch.tensor(cfg.log_floor), cfg).item()
-    centres = band_centres(cfg).double()
+    centres = _band_centres(cfg)
     # where each output band reads from: the fractional band whose centre is f / warp
     wanted = (centres[None] / warp.double()[:, None]).contiguous()  # (B, bands) Hz
     above = torch.searchsorted(centres, wanted).clamp(1, bands - 1)
@@ -327,10 +335,7 @@ def record_loso(path: str | os.PathLike, recipe: str, steps: int, confusions: di
                                      **{k: round(accuracy_of(v), 4) for k, v in confusions.items()}}.items()))
     entry["confusion"] = dict(sorted({**entry["confusion"],
                                       **{k: torch.as_tensor(v).tolist() for k, v in confusions.items()}}.items()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(record, indent=1) + "\n"))
     return record
 
 
