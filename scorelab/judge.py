@@ -10,7 +10,8 @@ those voices would then be judged by the voice too. Three kinds of variation bre
 - voice and room variation, drawn per clip and step (`spec_vary`): the frequency axis warped
   as a longer or shorter vocal tract would (formants up or down, timing kept), the time axis
   stretched (speaking rate, pitch kept) and shifted, the level raised or lowered and the
-  spectrum tilted (another microphone), silence left silent;
+  spectrum tilted (another microphone), the bandwidth cut (8 kHz recordings such as FSDD's hold
+  nothing above 4 kHz, the synthetic voices do), silence left silent;
 - SpecAugment-style masking: in every training batch, bands of Mel channels and runs of frames
   of each clip are replaced by that clip's mean, so no single region decides;
 - synthetic voices: the espeak-ng digits (40 voices, `scorelab.data.synth`) added to the data.
@@ -55,12 +56,13 @@ class JudgeConfig:
     tilt_db: float = 0.0  # the top band raised against the bottom one by up to this many dB, or lowered
     eq_db: float = 0.0  # and a smooth bump or dip across the bands of up to this many dB
     noise_db: float = 0.0  # a steady noise floor this many dB below the clip's loudest bin, or up to 30 dB lower
+    lowpass_hz: float = 0.0  # every clip low-passed at a cutoff drawn log-uniformly between this and f_max
 
     @property
     def varies(self) -> bool:
         """Whether `spec_vary` changes anything."""
         return (self.warp > 1 or self.tempo > 1 or self.shift_frames > 0 or self.gain_db > 0 or self.tilt_db > 0
-                or self.eq_db > 0 or self.noise_db > 0)
+                or self.eq_db > 0 or self.noise_db > 0 or self.lowpass_hz > 0)
 
 
 PLAIN = JudgeConfig()
@@ -87,6 +89,7 @@ def describe(recipe: JudgeConfig | dict) -> str:
              (r.gain_db, f"level changed by up to {r.gain_db:g} dB"),
              (r.tilt_db, f"spectrum tilted by up to {r.tilt_db:g} dB"),
              (r.eq_db, f"bumps or dips of up to {r.eq_db:g} dB"),
+             (r.lowpass_hz, f"low-passed at {r.lowpass_hz:g} Hz or above"),
              (r.noise_db, f"a noise floor {r.noise_db:g} to {r.noise_db + NOISE_RANGE_DB:g} dB below the loudest bin"),
              (r.freq_masks, f"{r.freq_masks} bands of up to {r.freq_mask_width} Mel channels masked"),
              (r.time_masks, f"{r.time_masks} runs of up to {r.time_mask_width} frames masked")]
@@ -196,12 +199,25 @@ def spec_vary(x: torch.Tensor, recipe: JudgeConfig, cfg: MelConfig,
     if recipe.eq_db > 0:  # two smooth shapes: a bump or dip in the middle, and one a third of the way up and down
         level = level + sum(_uniform(b, recipe.eq_db / 2, generator)[:, None] * torch.cos(k * math.pi * height)
                             for k in (2, 3))
+    if recipe.lowpass_hz > 0:
+        top = cfg.f_max or cfg.sample_rate / 2
+        cutoff = recipe.lowpass_hz * (top / recipe.lowpass_hz) ** torch.rand(b, generator=generator, dtype=torch.float64)
+        level = level + lowpass_db(_band_centres(cfg)[None], cutoff[:, None])
     x = vary(x, cfg, warp, stretch, shift, level)
     if recipe.noise_db > 0:
         snr = recipe.noise_db + torch.rand(b, generator=generator) * NOISE_RANGE_DB
         wobble = torch.randn(x.shape, generator=generator) * NOISE_WOBBLE_NEPERS
         x = add_noise(x, cfg, snr, wobble.to(x.device))
     return x
+
+
+LOWPASS_DB_PER_OCTAVE = 48.0  # how steeply a drawn low-pass falls above its cutoff
+
+
+def lowpass_db(freq_hz: torch.Tensor, cutoff_hz: torch.Tensor) -> torch.Tensor:
+    """The gain in dB of the judge's low-pass at `freq_hz`: 0 up to `cutoff_hz`, then falling by
+    LOWPASS_DB_PER_OCTAVE (a recording of less bandwidth: 8 kHz audio has nothing above 4 kHz)."""
+    return -LOWPASS_DB_PER_OCTAVE * torch.log2(freq_hz / cutoff_hz).clamp(min=0)
 
 
 def add_noise(x: torch.Tensor, cfg: MelConfig, snr_db: torch.Tensor, wobble: torch.Tensor) -> torch.Tensor:

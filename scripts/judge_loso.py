@@ -30,6 +30,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--with", dest="changes", nargs="*", default=[], metavar="FIELD=VALUE",
                         help="change fields of the recipe (scorelab.judge.JudgeConfig), e.g. noise_db=20")
+    parser.add_argument("--train", dest="train_changes", nargs="*", default=[], metavar="FIELD=VALUE",
+                        help="change fields of the profile's training (scorelab.config.TrainConfig), e.g. lr=1e-3")
     parser.add_argument("--record", help="also merge the figures into this record (the book's: book/results/"
                                          "judge-loso.json, which chapter 9 reads)")
     args = parser.parse_args()
@@ -48,8 +50,20 @@ def main() -> None:
                 tuple(float(v) for v in value.split(","))
         recipe, name = dataclasses.replace(recipe, **changes), f"{name} with {', '.join(args.changes)}"
 
+    profile = get_profile(args.profile)
+    if args.train_changes:
+        fields = {f.name for f in dataclasses.fields(profile.train)}
+        changes = {}
+        for change in args.train_changes:
+            field, _, value = change.partition("=")
+            if field not in fields or not value:
+                parser.error(f"--train {change}: give FIELD=VALUE with FIELD one of {', '.join(sorted(fields))}")
+            changes[field] = type(getattr(profile.train, field))(float(value))
+        profile = profile.replace(train=dataclasses.replace(profile.train, **changes))
+        name = f"{name}, trained with {', '.join(args.train_changes)}"
+
     started = time.perf_counter()
-    confusions = leave_one_speaker_out(get_profile(args.profile), recipe, args.out, steps=args.steps,
+    confusions = leave_one_speaker_out(profile, recipe, args.out, steps=args.steps,
                                      device=args.device, only=tuple(args.only) if args.only else None)
     seconds = time.perf_counter() - started
     accuracy = {speaker: accuracy_of(c) for speaker, c in confusions.items()}

@@ -93,6 +93,23 @@ def test_drawn_variations_stay_within_the_recipes_ranges():
     assert torch.equal(spec_vary(x, JudgeConfig(gain_db=10), MEL, torch.Generator().manual_seed(0)), louder)
 
 
+def test_a_drawn_low_pass_keeps_the_bands_below_its_cutoff_and_silences_those_far_above():
+    from scorelab.audio import band_centres
+    from scorelab.judge import LOWPASS_DB_PER_OCTAVE, lowpass_db
+
+    centres = band_centres(MEL)
+    gain = lowpass_db(centres, torch.tensor(2000.0))
+    assert torch.equal(gain[centres <= 2000], torch.zeros(int((centres <= 2000).sum())))
+    octave_up = int((centres - 4000).abs().argmin())
+    assert float(gain[octave_up]) == pytest.approx(-LOWPASS_DB_PER_OCTAVE * math.log2(centres[octave_up] / 2000))
+    x = torch.zeros(256, 1, MEL.n_mels, MEL.n_frames)
+    cut = spec_vary(x, JudgeConfig(lowpass_hz=3000), MEL, torch.Generator().manual_seed(0))
+    below = centres < 3000
+    assert torch.equal(cut[:, :, below], x[:, :, below])  # nothing below the lowest cutoff changes
+    assert (cut[:, 0, -1, 0] < -0.5).float().mean() > 0.5  # the top band mostly far down (cutoffs up to f_max)
+    assert bool((cut[:, 0, ~below, 0] < -1e-6).any(dim=1).float().mean() < 1)  # some clips keep everything
+
+
 def _peak_hz(wave, sr):
     spectrum = torch.fft.rfft(wave * torch.hann_window(len(wave)))
     return float(spectrum.abs().argmax()) * sr / len(wave)
