@@ -52,7 +52,7 @@ def main() -> None:
 
     profile = get_profile(args.profile)
     if args.train_changes:
-        fields = {f.name for f in dataclasses.fields(profile.train)}
+        fields = {f.name for f in dataclasses.fields(profile.train) if type(getattr(profile.train, f.name)) in (int, float)}
         changes = {}
         for change in args.train_changes:
             field, _, value = change.partition("=")
