@@ -3,7 +3,8 @@
 #
 # 1. Leave-one-speaker-out accuracy of the three recipes of scorelab.judge (plain: clean clips;
 #    speed-and-masks: speed perturbation, masking, the synthetic espeak-ng voices;
-#    speaker-independent: as well, voice, rate and microphone varied in every step), STEPS steps
+#    speaker-independent: as well, voice, rate and microphone varied in every step; band-limited:
+#    as well, every clip low-passed at 3 to 8 kHz), STEPS steps
 #    of batch 32 each (default 1500, the judge's length): scripts/judge_loso.py, five runs per
 #    recipe; figures merged into $OUT/judge-loso.json (a copy of book/results/judge-loso.json:
 #    copy it back to update the book) and printed to $OUT/loso.txt.
@@ -29,7 +30,7 @@ export SCORELAB_DATA=${SCORELAB_DATA_GPU:-/tmp/scorelab-data}
 t0=$(date +%s); el() { echo "[$(( $(date +%s) - t0 )) s] $*" | tee -a "$OUT/timeline.txt"; }
 
 cp book/results/judge-loso.json "$OUT/judge-loso.json" 2>/dev/null
-for recipe in plain speed-and-masks speaker-independent; do
+for recipe in plain speed-and-masks speaker-independent band-limited; do
   python scripts/judge_loso.py --recipe "$recipe" --steps "$STEPS" --device "$DEVICE" --out "/tmp/loso-$recipe" \
       --record "$OUT/judge-loso.json" ${ONLY:+--only $ONLY} 2>"$OUT/logs/loso-$recipe.err" | tee -a "$OUT/loso.txt" \
       || { el "leave-one-speaker-out, $recipe, FAILED"; exit 1; }

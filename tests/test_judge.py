@@ -9,7 +9,7 @@ import torch
 from scorelab.config import get_profile
 from scorelab.audio import speed_perturb
 from scorelab.data.fsdd import speaker_of
-from scorelab.judge import (PLAIN, SPEAKER_INDEPENDENT, JudgeConfig, augmented_objective, clips_of,
+from scorelab.judge import (BAND_LIMITED, PLAIN, SPEAKER_INDEPENDENT, JudgeConfig, augmented_objective, clips_of,
                             leave_one_speaker_out, spec_mask, spec_vary, training_data, vary)
 
 
@@ -240,6 +240,9 @@ def test_a_judges_recipe_is_named_from_its_run_configuration():
 
     assert recipe_name({"model": "evalclassifier"}) == "plain"  # trained before recipes were recorded
     assert recipe_name({"judge": dataclasses.asdict(SPEAKER_INDEPENDENT)}) == "speaker-independent"
+    before_lowpass = {k: v for k, v in dataclasses.asdict(SPEAKER_INDEPENDENT).items() if k != "lowpass_hz"}
+    assert recipe_name({"judge": before_lowpass}) == "speaker-independent"  # recorded before the field existed
+    assert recipe_name({"judge": dataclasses.asdict(BAND_LIMITED)}) == "band-limited"
     saved = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(SPEED_AND_MASKS).items()}
     assert recipe_name({"judge": saved}) == "speed-and-masks"  # as JSON stores it
     assert recipe_name({"judge": {**saved, "gain_db": 3.0}}) == "custom"
