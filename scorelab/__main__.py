@@ -206,7 +206,8 @@ def _train_parser(commands) -> None:
                          "the same kind and size, e.g. a shipped checkpoint; optimiser and warm-up start afresh")
     train_p.add_argument("--judge-recipe", choices=list(JUDGE_RECIPES), help="evalclassifier only: the data "
                          "variation it trains on (default: speaker-independent, every clip varied in voice, rate and "
-                         "microphone in every step; speed-and-masks: speed copies, masks and synthetic voices only; "
+                         "microphone in every step; band-limited: as well, every clip low-passed at 3 to 8 kHz; "
+                         "speed-and-masks: speed copies, masks and synthetic voices only; "
                          "plain: clean clips only; scorelab.judge says more)")
     train_p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     train_p.add_argument("--quiet", action="store_true", help="no progress bars")
