@@ -218,7 +218,7 @@ def test_the_loso_record_merges_speakers_per_recipe_and_the_table_shows_the_lowe
     table = loso_table(record).splitlines()
     assert table[0] == "| held-out speaker | plain, 500 steps | speaker-independent, 500 steps |"
     assert table[2:] == ["| george | 69.4% |  |", "| jackson | 51.0% | 87.2% |",
-                         "| **lowest** | **51.0%** | **87.2%** (of 1) |"]
+                         "| mean | 60.2% | 87.2% (of 1) |", "| **lowest** | **51.0%** | **87.2%** (of 1) |"]
     (tmp_path / "bad.json").write_text('{"entries": [{"recipe": "plain"}]}')
     with pytest.raises(ValueError, match="bad.json is not a leave-one-speaker-out record"):
         read_loso(tmp_path / "bad.json")
