@@ -205,8 +205,9 @@ def _train_parser(commands) -> None:
     train_p.add_argument("--init", metavar="FILE", help="start from the weights of an exported model (or run) of "
                          "the same kind and size, e.g. a shipped checkpoint; optimiser and warm-up start afresh")
     train_p.add_argument("--judge-recipe", choices=list(JUDGE_RECIPES), help="evalclassifier only: the data "
-                         "variation it trains on (default: speaker-independent, every clip varied in voice, rate and "
-                         "microphone in every step; band-limited: as well, every clip low-passed at 3 to 8 kHz; "
+                         "variation it trains on (default on FSDD: band-limited, every clip varied in voice, rate, "
+                         "microphone and bandwidth in every step; speaker-independent: the same without the "
+                         "low-pass, the default elsewhere; "
                          "speed-and-masks: speed copies, masks and synthetic voices only; "
                          "plain: clean clips only; scorelab.judge says more)")
     train_p.add_argument("--device", help="cpu or cuda (default: cuda when available)")

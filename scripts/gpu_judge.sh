@@ -8,7 +8,7 @@
 #    of batch 32 each (default 1500, the judge's length): scripts/judge_loso.py, five runs per
 #    recipe; figures merged into $OUT/judge-loso.json (a copy of book/results/judge-loso.json:
 #    copy it back to update the book) and printed to $OUT/loso.txt.
-# 2. The new judge: trained on all five speakers with the speaker-independent recipe
+# 2. The new judge: trained on all five speakers with the band-limited recipe (the default)
 #    (JUDGE_STEPS, default 3000) and exported to $OUT/evalclassifier-tiny-fsdd.pt, with its
 #    test-split accuracy in $OUT/judge.txt.
 #
@@ -39,7 +39,7 @@ done
 python -m scorelab train evalclassifier --profile tiny --data fsdd --steps "$JUDGE_STEPS" --device "$DEVICE" \
     --quiet --out /tmp/runs/judge >"$OUT/logs/train-judge.log" 2>&1 || { el "training the judge FAILED"; exit 1; }
 python -m scorelab export --run /tmp/runs/judge --out "$OUT/evalclassifier-tiny-fsdd.pt" \
-    --note "scripts/gpu_judge.sh: speaker-independent recipe, $JUDGE_STEPS steps" >>"$OUT/logs/export.log" 2>&1
+    --note "scripts/gpu_judge.sh: band-limited recipe, $JUDGE_STEPS steps" >>"$OUT/logs/export.log" 2>&1
 cp /tmp/runs/judge/metrics.jsonl "$OUT/evalclassifier-tiny-fsdd.metrics.jsonl"
 python -c "
 import sys

@@ -151,9 +151,10 @@ def test_masks_cover_at_most_their_widths_with_the_clip_mean_and_the_plain_recip
 def test_only_fsdd_judges_add_the_synthetic_voices_by_default():
     from scorelab.judge import recipe_for
 
-    assert recipe_for(get_profile("tiny")) == SPEAKER_INDEPENDENT and SPEAKER_INDEPENDENT.synthetic
+    assert recipe_for(get_profile("tiny")) == BAND_LIMITED and BAND_LIMITED.synthetic and BAND_LIMITED.lowpass_hz
     paper = recipe_for(get_profile("paper"))
     assert get_profile("paper").data.source == "sc09" and not paper.synthetic and paper.speed_factors
+    assert paper == dataclasses.replace(SPEAKER_INDEPENDENT, synthetic=False)
 
 
 def test_fsdd_speakers_are_read_from_file_names():
