@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The evaluation classifier (the judge) made speaker-independent, on one GPU, at the tiny profile.
 #
-# 1. Leave-one-speaker-out accuracy of the three recipes of scorelab.judge (plain: clean clips;
+# 1. Leave-one-speaker-out accuracy of the four recipes of scorelab.judge (plain: clean clips;
 #    speed-and-masks: speed perturbation, masking, the synthetic espeak-ng voices;
 #    speaker-independent: as well, voice, rate and microphone varied in every step; band-limited:
 #    as well, every clip low-passed at 3 to 8 kHz), STEPS steps

@@ -20,6 +20,25 @@ from scorelab.config import get_profile
 from scorelab.judge import JUDGE_RECIPES as RECIPES
 
 
+def _changed(parser, flag: str, config, items: list[str]):
+    """`config` (a dataclass) with the numeric or yes/no (0 or 1) fields named in `items`
+    ("FIELD=VALUE") changed; speed_factors takes comma-separated numbers. A parser error names the
+    fields allowed."""
+    fields = sorted(f.name for f in dataclasses.fields(config)
+                    if type(getattr(config, f.name)) in (int, float, bool) or f.name == "speed_factors")
+    changes = {}
+    for item in items:
+        field, _, value = item.partition("=")
+        if field not in fields or not value:
+            parser.error(f"{flag} {item}: give FIELD=VALUE with FIELD one of {', '.join(fields)}")
+        try:
+            changes[field] = (tuple(float(v) for v in value.split(",")) if field == "speed_factors"
+                              else type(getattr(config, field))(float(value)))
+        except ValueError:
+            parser.error(f"{flag} {item}: {field} takes a number")
+    return dataclasses.replace(config, **changes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="speaker-independent")
@@ -40,26 +59,10 @@ def main() -> None:
 
     recipe, name = RECIPES[args.recipe], args.recipe
     if args.changes:
-        fields = {f.name: f.type for f in dataclasses.fields(recipe)}
-        changes = {}
-        for change in args.changes:
-            field, _, value = change.partition("=")
-            if field not in fields or not value:
-                parser.error(f"--with {change}: give FIELD=VALUE with FIELD one of {', '.join(fields)}")
-            changes[field] = type(getattr(recipe, field))(float(value)) if field != "speed_factors" else \
-                tuple(float(v) for v in value.split(","))
-        recipe, name = dataclasses.replace(recipe, **changes), f"{name} with {', '.join(args.changes)}"
-
+        recipe, name = _changed(parser, "--with", recipe, args.changes), f"{name} with {', '.join(args.changes)}"
     profile = get_profile(args.profile)
     if args.train_changes:
-        fields = {f.name for f in dataclasses.fields(profile.train) if type(getattr(profile.train, f.name)) in (int, float)}
-        changes = {}
-        for change in args.train_changes:
-            field, _, value = change.partition("=")
-            if field not in fields or not value:
-                parser.error(f"--train {change}: give FIELD=VALUE with FIELD one of {', '.join(sorted(fields))}")
-            changes[field] = type(getattr(profile.train, field))(float(value))
-        profile = profile.replace(train=dataclasses.replace(profile.train, **changes))
+        profile = profile.replace(train=_changed(parser, "--train", profile.train, args.train_changes))
         name = f"{name}, trained with {', '.join(args.train_changes)}"
 
     started = time.perf_counter()

@@ -256,3 +256,21 @@ def test_a_recipe_is_described_by_what_it_varies():
     text = describe(dataclasses.asdict(SPEAKER_INDEPENDENT))
     for part in ("speeds 0.85, 0.92, 1.08, 1.15", "synthetic voices", "up to 1.15x", "up to 20 dB", "tilted by up to 12 dB"):
         assert part in text
+
+
+def test_judge_loso_changes_recipe_and_training_fields_and_refuses_unknown_ones():
+    import argparse
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("judge_loso", Path(__file__).parents[1] / "scripts" / "judge_loso.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    parser = argparse.ArgumentParser()
+    changed = script._changed(parser, "--with", SPEAKER_INDEPENDENT, ["warp=1", "speed_factors=0.9,1.1", "synthetic=0"])
+    assert (changed.warp, changed.speed_factors, changed.synthetic) == (1.0, (0.9, 1.1), False)
+    assert script._changed(parser, "--train", get_profile("tiny").train, ["lr=1e-3", "steps=7"]).steps == 7
+    for flag, config, item in (("--with", PLAIN, "bogus=1"), ("--with", PLAIN, "warp=x"),
+                               ("--train", get_profile("tiny").train, "amp=1")):
+        with pytest.raises(SystemExit):
+            script._changed(parser, flag, config, [item])
