@@ -32,18 +32,20 @@ export PYTHONPATH=/tmp/site:$PWD SCORELAB_FSDD=${SCORELAB_FSDD:-$PWD/.fsdd} SCOR
 export SCORELAB_DATA=${SCORELAB_DATA_GPU:-/tmp/scorelab-data}
 t0=$(date +%s); el() { echo "[$(( $(date +%s) - t0 )) s] $*" | tee -a "$OUT/timeline.txt"; }
 
+# one leave-one-speaker-out pass: loso LABEL ARGS... (ARGS for scripts/judge_loso.py: the recipe and what changes)
+loso() {
+  local label=$1; shift
+  python scripts/judge_loso.py "$@" --steps "$STEPS" --device "$DEVICE" --out "/tmp/loso-$label" \
+      --record "$OUT/judge-loso.json" ${ONLY:+--only $ONLY} 2>"$OUT/logs/loso-$label.err" | tee -a "$OUT/loso.txt" \
+      || { el "leave-one-speaker-out, $label, FAILED"; exit 1; }
+  el "leave-one-speaker-out, $label"
+}
 cp book/results/judge-loso.json "$OUT/judge-loso.json" 2>/dev/null
 for recipe in plain speed-and-masks speaker-independent band-limited; do
-  python scripts/judge_loso.py --recipe "$recipe" --steps "$STEPS" --device "$DEVICE" --out "/tmp/loso-$recipe" \
-      --record "$OUT/judge-loso.json" ${ONLY:+--only $ONLY} 2>"$OUT/logs/loso-$recipe.err" | tee -a "$OUT/loso.txt" \
-      || { el "leave-one-speaker-out, $recipe, FAILED"; exit 1; }
-  el "leave-one-speaker-out, $recipe"
+  loso "$recipe" --recipe "$recipe"
 done
 for seed in $SEEDS; do
-  python scripts/judge_loso.py --recipe band-limited --train "seed=$seed" --steps "$STEPS" --device "$DEVICE" \
-      --out "/tmp/loso-band-limited-seed$seed" --record "$OUT/judge-loso.json" ${ONLY:+--only $ONLY} \
-      2>"$OUT/logs/loso-seed$seed.err" | tee -a "$OUT/loso.txt" || { el "leave-one-speaker-out, seed $seed, FAILED"; exit 1; }
-  el "leave-one-speaker-out, band-limited, seed $seed"
+  loso "band-limited-seed$seed" --recipe band-limited --train "seed=$seed"
 done
 python -m scorelab train evalclassifier --profile tiny --data fsdd --steps "$JUDGE_STEPS" --device "$DEVICE" \
     --quiet --out /tmp/runs/judge >"$OUT/logs/train-judge.log" 2>&1 || { el "training the judge FAILED"; exit 1; }
