@@ -63,7 +63,7 @@ def _profile_for(args):
 
 def cmd_data(args) -> int:
     root, counts = prepare(args.source, args.root, _labels(args.labels), args.download, args.speakers, args.takes,
-                           args.seed)
+                           args.seed, args.accented)
     print(f"{args.source} clips at {root}")
     print("\n".join(f"  {split:<10} {count:>6} clips" for split, count in counts.items()))
     return 0
@@ -166,7 +166,8 @@ def cmd_shipped(args) -> int:
 
 def _data_parser(commands) -> None:
     data_p = commands.add_parser("data", help="make, fetch or check data sets")
-    data_p.set_defaults(func=cmd_data, root=None, labels=None, download=False, speakers=40, takes=5, seed=0)
+    data_p.set_defaults(func=cmd_data, root=None, labels=None, download=False, speakers=40, takes=5, seed=0,
+                        accented=0.0)
     sources = data_p.add_subparsers(dest="source", required=True)
     synth = sources.add_parser("synth", help="synthetic spoken digits with espeak-ng (offline)")
     synth.add_argument("--out", dest="root", help="output folder (default $SCORELAB_SYNTH or <data home>/synth)")
@@ -174,6 +175,9 @@ def _data_parser(commands) -> None:
     synth.add_argument("--takes", type=int, default=5, help="takes per speaker and word")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--labels", help="comma-separated words (default: the ten digits)")
+    synth.add_argument("--accented", type=float, default=0.0,
+                       help="fraction of speakers who speak English as a second language (th as t or s, "
+                            "tense vowels, ...; default 0)")
     fsdd = sources.add_parser("fsdd", help="the Free Spoken Digit Dataset (real voices)")
     fsdd.add_argument("--root", help="recordings folder (default $SCORELAB_FSDD or <data home>/fsdd/recordings)")
     fsdd.add_argument("--download", action="store_true", help="fetch the public release")

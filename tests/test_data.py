@@ -1,4 +1,7 @@
 """Data sources: FSDD splits, Speech Commands layout, synthetic digits, bad files, the cache."""
+import hashlib
+import json
+import random
 import shutil
 import warnings
 
@@ -12,7 +15,8 @@ from scorelab.config import DIGITS, MelConfig
 from scorelab.data import (cached_log_mels, fsdd, load_dataset, make_synthetic_digits,
                            speech_commands, synthetic_digits)
 from scorelab.data.fsdd import FSDD_NAME, speakers
-from scorelab.data.synth import espeak_binary
+from scorelab.data.synth import (DIGIT_PHONEMES, L2_FEATURES, SynthSpeaker, espeak_binary,
+                                  give_l2_features, pronounce, speak)
 
 # ---------------------------------------------------------------- FSDD
 
@@ -141,6 +145,62 @@ def test_synthetic_digits_are_deterministic_and_split_by_speaker(tmp_path):
     assert not (spk["train"] & spk["test"] or spk["train"] & spk["validation"])
     wave, label = splits["train"][0]
     assert wave.shape == (16000,) and 0.2 < wave.abs().max() < 1.0
+
+
+def test_l2_features_rewrite_the_digits_sounds():
+    assert pronounce("three", ()) == "three"
+    assert pronounce("three", ("th-as-t",)) == "[[tr'i:]]"
+    assert pronounce("three", ("th-as-s",)) == "[[sr'i:]]"
+    assert pronounce("six", ("tense-vowels",)) == "[[s'i:ks]]"
+    assert pronounce("eight", ("pure-vowels",)) == "[['e:t]]"
+    # "last" rewrites only the word's last sound: five ends in v, seven has it inside
+    assert pronounce("five", ("devoiced-ends",)) == "[[f'aIf]]"
+    assert pronounce("seven", ("devoiced-ends",)) == "[[s'Ev@n]]"
+    assert pronounce("two", tuple(L2_FEATURES)) == "[[t'u:]]"  # nothing in "two" to rewrite
+    with pytest.raises(ValueError, match="unknown L2 feature.*choose from th-as-t"):
+        pronounce("three", ("lisp",))
+    with pytest.raises(ValueError, match="'yes' is not a digit"):
+        pronounce("yes", ("th-as-t",))
+
+
+def test_l2_speakers_are_drawn_as_asked_and_plain_ids_are_unchanged():
+    plain = [SynthSpeaker("en-us", v, 150, 50) for v in ("m1", "m2", "m3", "f1", "f2", "f3")]
+    old_id = hashlib.sha1(repr({"accent": "en-us", "variant": "m1", "speed": 150,
+                                "pitch": 50}).encode()).hexdigest()[:8]
+    assert plain[0].speaker_id == old_id  # the ids of the data made before L2 features
+    mixed = give_l2_features(plain, 0.5, random.Random(0))
+    accented = [s for s in mixed if s.l2]
+    assert len(accented) == 3 and all(set(s.l2) <= set(L2_FEATURES) for s in accented)
+    assert not any({"th-as-t", "th-as-s"} <= set(s.l2) for s in accented)
+    assert len({s.speaker_id for s in mixed}) == 6 and mixed != plain
+    assert give_l2_features(plain, 0.0, random.Random(0)) == plain
+    with pytest.raises(ValueError, match="fraction of the speakers, 0 to 1"):
+        give_l2_features(plain, 1.5, random.Random(0))
+
+
+@needs_espeak
+def test_the_digit_phonemes_are_espeaks_own_and_a_rewrite_changes_the_sound(tmp_path):
+    voice = SynthSpeaker("en-us", "m3", 160, 50)
+    for word, sounds in DIGIT_PHONEMES.items():
+        said, _ = speak(word, voice, 160, 50, tmp_path)
+        from_phonemes, _ = speak("[[" + "".join(sounds) + "]]", voice, 160, 50, tmp_path)
+        assert torch.equal(said, from_phonemes), word
+    three, _ = speak("three", voice, 160, 50, tmp_path)
+    tree, _ = speak(pronounce("three", ("th-as-t",)), voice, 160, 50, tmp_path)
+    assert tree.shape != three.shape or not torch.equal(tree, three)
+
+
+@needs_espeak
+def test_accented_synthetic_digits_record_their_features(tmp_path):
+    out = make_synthetic_digits(tmp_path / "l2", words=("three", "six"), n_speakers=4, takes=1,
+                                progress=False, accented=0.5)
+    config = json.loads((out / "synth_config.json").read_text())
+    speakers = [s for group in config["speakers"].values() for s in group]
+    assert config["accented"] == 0.5 and sum(bool(s["l2"]) for s in speakers) == 2
+    assert len(list(out.rglob("*.wav"))) == 2 * 4
+    with pytest.raises(ValueError, match="digits only"):
+        make_synthetic_digits(tmp_path / "yes", words=("yes",), n_speakers=3, takes=1,
+                              progress=False, accented=0.5)
 
 
 def test_missing_espeak_is_explained(monkeypatch):

@@ -39,13 +39,14 @@ def load_dataset(source: str, split: str = "train", root=None, labels=None,
 
 
 def prepare(source: str, root=None, labels=None, download: bool = False, speakers: int = 40, takes: int = 5,
-            seed: int = 0) -> tuple[Path, dict[str, int]]:
+            seed: int = 0, accented: float = 0.0) -> tuple[Path, dict[str, int]]:
     """What `python -m scorelab data SOURCE` does: make the synthetic digits ("synth", into `root`),
     or check (with `download`, first fetch) FSDD or SC09. Returns the data's folder and the
     number of clips of each split."""
     labels = tuple(labels) if labels else DIGITS
     if source == "synth":
-        root = make_synthetic_digits(root, labels, n_speakers=speakers, takes=takes, seed=seed)
+        root = make_synthetic_digits(root, labels, n_speakers=speakers, takes=takes, seed=seed,
+                                     accented=accented)
     elif source == "fsdd":
         root = download_fsdd(root) if download else root
     elif source in ("sc09", "speech_commands"):
