@@ -407,7 +407,9 @@ def report_numbers(report: dict) -> dict[str, str]:
     whole per cent (`_accuracy`), GMACs per clip (`_gmacs`) and trainable parameters in millions
     (`_params`), training clips in thousands (`_clips`, where recorded); and what the gradient-taps variant saves against the full ScoreSubnet, in whole
     per cent of parameters and of guided GMACs (`gradtaps_params_saving`, `gradtaps_gmacs_saving`);
-    and the number of rows and clips per row (`rows`, `clips_per_row`)."""
+    for the guided 3-label and 1-label rows the same for the labels seen in training and the unseen
+    ones (`_seen_accuracy`, `_seen_fid`, `_unseen_accuracy`, `_unseen_fid`, `_unseen_clips`); and the number of
+    rows and clips per row (`rows`, `clips_per_row`)."""
     rows = {row["key"]: row for row in report["rows"]}
     out = {"rows": str(len(rows)), "clips_per_row": str(report["clips_per_row"])}
     for key, row in rows.items():
@@ -419,6 +421,11 @@ def report_numbers(report: dict) -> dict[str, str]:
         out[f"{name}_params"] = f"{row['trainable_params'] / 1e6:.2f} M"
         if row.get("training_clips") is not None:
             out[f"{name}_clips"] = _thousands(row["training_clips"])
+        for group in ("seen", "unseen"):
+            if group in row:
+                out[f"{name}_{group}_accuracy"] = f"{100 * row[group]['accuracy']:.0f} %"
+                out[f"{name}_{group}_fid"] = f"{row[group]['fid']:.1f}"
+                out[f"{name}_{group}_clips"] = str(row[group]["clips"])
     full, variant = rows.get("full_subnet_g3"), rows.get("full_subnet-gradtaps_g3")
     if full and variant:
         out["gradtaps_params_saving"] = f"{100 * (1 - variant['trainable_params'] / full['trainable_params']):.0f} %"

@@ -142,13 +142,19 @@ def test_report_numbers_are_the_rows_figures_as_prose_quotes_them():
         {"key": "full_subnet-gradtaps_g3", "fid": 35.033, "accuracy": 0.36, "gmacs_per_clip": 168.46,
          "trainable_params": 614257},
         {"key": "full_unet_g0", "fid": 10.528, "gmacs_per_clip": 45.873, "trainable_params": 1232129,
-         "training_clips": 921984}]}
+         "training_clips": 921984},
+        {"key": "3labels_subnet_g3", "fid": 7.81, "accuracy": 0.9, "gmacs_per_clip": 135.2, "trainable_params": 651121,
+         "seen": {"clips": 15, "accuracy": 1.0, "fid": 20.04}, "unseen": {"clips": 35, "accuracy": 6 / 7, "fid": 11.96}}]}
     numbers = report_numbers(report)
     assert numbers["r_full_subnet_g3_fid"] == "9.2" and numbers["r_full_subnet_g3_accuracy"] == "90 %"
     assert numbers["r_full_subnet_gradtaps_g3_fid"] == "35.0" and numbers["r_full_unet_g0_gmacs"] == "46"
     assert numbers["r_full_unet_g0_params"] == "1.23 M" and "r_full_unet_g0_accuracy" not in numbers
     assert numbers["gradtaps_params_saving"] == "6 %" and numbers["gradtaps_gmacs_saving"] == "1 %"
-    assert numbers["rows"] == "3" and numbers["clips_per_row"] == "50"
+    assert numbers["rows"] == "4" and numbers["clips_per_row"] == "50"
+    assert (numbers["r_3labels_subnet_g3_seen_accuracy"], numbers["r_3labels_subnet_g3_seen_fid"]) == ("100 %", "20.0")
+    assert (numbers["r_3labels_subnet_g3_unseen_accuracy"], numbers["r_3labels_subnet_g3_unseen_fid"],
+            numbers["r_3labels_subnet_g3_unseen_clips"]) == ("86 %", "12.0", "35")
+    assert "r_full_subnet_g3_seen_fid" not in numbers
     assert numbers["r_full_unet_g0_clips"] == "922 k" and "r_full_subnet_g3_clips" not in numbers
 
 
