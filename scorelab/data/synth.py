@@ -141,7 +141,7 @@ def draw_speakers(n: int, rng: random.Random) -> list[SynthSpeaker]:
 
 def give_l2_features(speakers: list[SynthSpeaker], fraction: float, rng: random.Random,
                      p: float = 0.4) -> list[SynthSpeaker]:
-    """A copy in which `fraction` of the speakers (every k-th) speak with L2 features.
+    """A copy in which `fraction` of the speakers, drawn at random, speak with L2 features.
 
     Each such speaker takes each feature with probability p (at least one; one "th" at most).
     """
@@ -186,10 +186,10 @@ def make_synthetic_digits(out: str | os.PathLike | None = None, words: tuple[str
     rng = random.Random(seed)
     speakers = draw_speakers(n_speakers, rng)
     if accented:
-        # a generator of its own, so the draws below (and sets without accents) are unchanged
-        speakers = give_l2_features(speakers, accented, random.Random(f"l2-{seed}"))
         if any(w not in DIGIT_PHONEMES for w in words):
             raise ValueError("accented synthetic speech is made for the digits only")
+        # a generator of its own, so the draws below (and sets without accents) are unchanged
+        speakers = give_l2_features(speakers, accented, random.Random(f"l2-{seed}"))
     splits = split_speakers(speakers, rng)
     jobs = []
     for word in words:
