@@ -408,10 +408,12 @@ def report_numbers(report: dict) -> dict[str, str]:
     (`_params`), training clips in thousands (`_clips`, where recorded); and what the gradient-taps variant saves against the full ScoreSubnet, in whole
     per cent of parameters and of guided GMACs (`gradtaps_params_saving`, `gradtaps_gmacs_saving`);
     for the guided 3-label and 1-label rows the same for the labels seen in training and the unseen
-    ones (`_seen_accuracy`, `_seen_fid`, `_unseen_accuracy`, `_unseen_fid`, `_unseen_clips`); and the number of
-    rows and clips per row (`rows`, `clips_per_row`)."""
+    ones (`_seen_accuracy`, `_seen_fid`, `_unseen_accuracy`, `_unseen_fid`, `_unseen_clips`); every row's IS
+    under each estimator to one decimal (`_is_plug_in`, `_is_split_half`, `_is_10_splits`); and the number of
+    rows, clips per row and clips in each of WaveGAN's ten splits (`rows`, `clips_per_row`, `clips_per_split`)."""
     rows = {row["key"]: row for row in report["rows"]}
-    out = {"rows": str(len(rows)), "clips_per_row": str(report["clips_per_row"])}
+    out = {"rows": str(len(rows)), "clips_per_row": str(report["clips_per_row"]),
+           "clips_per_split": str(report["clips_per_row"] // 10)}
     for key, row in rows.items():
         name = "r_" + key.replace("-", "_")
         out[f"{name}_fid"] = f"{row['fid']:.1f}"
@@ -421,6 +423,8 @@ def report_numbers(report: dict) -> dict[str, str]:
         out[f"{name}_params"] = f"{row['trainable_params'] / 1e6:.2f} M"
         if row.get("training_clips") is not None:
             out[f"{name}_clips"] = _thousands(row["training_clips"])
+        for estimator, value in row.get("is_by_estimator", {}).items():
+            out[f"{name}_is_{estimator.replace('-', '_')}"] = f"{value:.1f}"
         for group in ("seen", "unseen"):
             if group in row:
                 out[f"{name}_{group}_accuracy"] = f"{100 * row[group]['accuracy']:.0f} %"

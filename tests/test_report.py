@@ -144,7 +144,8 @@ def test_report_numbers_are_the_rows_figures_as_prose_quotes_them():
         {"key": "full_unet_g0", "fid": 10.528, "gmacs_per_clip": 45.873, "trainable_params": 1232129,
          "training_clips": 921984},
         {"key": "3labels_subnet_g3", "fid": 7.81, "accuracy": 0.9, "gmacs_per_clip": 135.2, "trainable_params": 651121,
-         "seen": {"clips": 15, "accuracy": 1.0, "fid": 20.04}, "unseen": {"clips": 35, "accuracy": 6 / 7, "fid": 11.96}}]}
+         "seen": {"clips": 15, "accuracy": 1.0, "fid": 20.04}, "unseen": {"clips": 35, "accuracy": 6 / 7, "fid": 11.96},
+         "is_by_estimator": {"plug-in": 8.006, "split-half": 12.41, "10-splits": 3.62}}]}
     numbers = report_numbers(report)
     assert numbers["r_full_subnet_g3_fid"] == "9.2" and numbers["r_full_subnet_g3_accuracy"] == "90 %"
     assert numbers["r_full_subnet_gradtaps_g3_fid"] == "35.0" and numbers["r_full_unet_g0_gmacs"] == "46"
@@ -154,7 +155,9 @@ def test_report_numbers_are_the_rows_figures_as_prose_quotes_them():
     assert (numbers["r_3labels_subnet_g3_seen_accuracy"], numbers["r_3labels_subnet_g3_seen_fid"]) == ("100 %", "20.0")
     assert (numbers["r_3labels_subnet_g3_unseen_accuracy"], numbers["r_3labels_subnet_g3_unseen_fid"],
             numbers["r_3labels_subnet_g3_unseen_clips"]) == ("86 %", "12.0", "35")
-    assert "r_full_subnet_g3_seen_fid" not in numbers
+    assert "r_full_subnet_g3_seen_fid" not in numbers and "r_full_subnet_g3_is_plug_in" not in numbers
+    assert [numbers[f"r_3labels_subnet_g3_is_{e}"] for e in ("plug_in", "split_half", "10_splits")] == ["8.0", "12.4", "3.6"]
+    assert numbers["clips_per_split"] == "5"
     assert numbers["r_full_unet_g0_clips"] == "922 k" and "r_full_subnet_g3_clips" not in numbers
 
 
