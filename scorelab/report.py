@@ -388,8 +388,9 @@ def _seen_unseen_table(rows: list[dict]) -> list[str]:
         return fmt.format(r[group][key]) if group in r and key in r[group] else "–"
 
     return ["", "**Labels seen in training and unseen (zero-shot)**: guided rows of the 3-label and 1-label "
-            "regimes; each group's FID is against the real clips of its own labels, from fewer clips than "
-            "the main table's, so it is higher", "",
+            "regimes; each group's FID is against the real clips of its own labels only, from fewer clips "
+            "than the main table's, so it is on a scale of its own: compare seen with unseen, not with the "
+            "main table", "",
             markdown_table(["regime", "model", "seen clips", "seen accuracy ↑", "seen FID ↓", "unseen clips",
                             "unseen accuracy ↑", "unseen FID ↓"], [
                 [r["row"]["regime"], r["name"], cell(r, "seen", "clips", "{:d}"), cell(r, "seen", "accuracy", "{:.2f}"),
