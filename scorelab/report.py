@@ -211,7 +211,8 @@ class _Reference:
 
     def __init__(self, extractor, judge_path: Path, profile: Profile, out: Path):
         self.extractor, self.profile, self.file = extractor, profile, out / "reference-features.pt"
-        self.judge_id = f"{judge_path.name}:{judge_path.stat().st_size}:{profile.data.source}"
+        # by content: a judge trained again has the same name and, as a rule, the same size
+        self.judge_id = f"{judge_path.name}:{file_digest(judge_path)}:{profile.data.source}"
         self._ref = None
 
     def __call__(self):
@@ -228,7 +229,9 @@ class _Reference:
 
 def _stored_row(row: Row, models: Models, metrics_file: Path, log) -> dict | None:
     """A row's stored result if it still holds (made with today's model files, or those files
-    are gone), with its compute and training columns counted afresh; else None."""
+    are gone), with its compute and training columns counted afresh; else None. A row whose
+    score model is new is sampled again; one whose judge alone is new keeps its clips (when they
+    are still there) and is only judged again."""
     if not metrics_file.is_file():
         return None
     stored, files = json.loads(metrics_file.read_text()), made_with(row, models)
@@ -238,9 +241,16 @@ def _stored_row(row: Row, models: Models, metrics_file: Path, log) -> dict | Non
     if stored.get("made_with") == files:
         stored.update(_cost_fields(row_cost(row, models), stored["nfe_per_clip"]), **_clips(row, models))
         return stored
+    before = stored.get("made_with") or {}
+    changed = sorted(role for role in set(files) | set(before) if files.get(role) != before.get(role))
+    sampled = metrics_file.parent.parent / "samples" / row.key / "done.json"
+    if changed == ["judge"] and sampled.is_file():  # a new judge: the clips stand, only the judging runs again
+        log(f"{row.regime:>8} | {row.name}: stored row was judged by another judge ({before['judge']}, now "
+            f"{files['judge']}); judging its clips again")
+        return None
     log(f"{row.regime:>8} | {row.name}: stored row was made with other model files "
         f"({stored.get('made_with', 'not recorded')}, now {files}); computing it again")
-    (metrics_file.parent.parent / "samples" / row.key / "done.json").unlink(missing_ok=True)
+    sampled.unlink(missing_ok=True)
     return None
 
 

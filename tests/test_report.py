@@ -115,6 +115,21 @@ def test_a_stored_row_is_computed_again_when_its_model_file_changed(tmp_path):
     run_report("tiny", out, checkpoints, n=10, steps=4, rows=rows, log=said.append)
     assert done.stat().st_mtime_ns == stamp  # same files: the stored row is reused
 
+    # a new judge of the same name (its weights scaled): the clips are judged again, not resampled
+    judge = torch.load(checkpoints / "evalclassifier-tiny-fsdd.pt", weights_only=True)
+    judge["ema"] = {k: v * 0.98 if v.is_floating_point() else v for k, v in judge["ema"].items()}
+    torch.save(judge, checkpoints / "evalclassifier-tiny-fsdd.pt")
+    said.clear()
+    rejudged = run_report("tiny", out, checkpoints, n=10, steps=4, rows=rows, log=said.append)["rows"][0]
+    assert done.stat().st_mtime_ns == stamp and any("judged by another judge" in line for line in said)
+    assert rejudged["made_with"]["judge"] != first["made_with"]["judge"]
+    assert rejudged["made_with"]["model"] == first["made_with"]["model"]
+    assert rejudged["fid"] != first["fid"]  # the reference features were computed again with the new judge
+    # and are kept under the judge's digest (a size, as before, would not tell two judges apart)
+    assert torch.load(out / "reference-features.pt", weights_only=True)["judge"].split(":")[1] == \
+        rejudged["made_with"]["judge"].split(":")[1]
+    first = rejudged
+
     # the U-Net is replaced by another one (here: its weights scaled by 0.98), as when a better one is shipped
     state = torch.load(checkpoints / "unet-tiny-fsdd.pt", weights_only=True)
     state["ema"] = {k: v * 0.98 if v.is_floating_point() else v for k, v in state["ema"].items()}
