@@ -120,7 +120,10 @@ def inception_score_split_half(probs: torch.Tensor, seed: int = 0) -> float:
     return math.exp(float(kl.mean()))
 
 
-def inception_score_splits(probs: torch.Tensor, splits: int = 10, seed: int = 0) -> tuple[float, float]:
+WAVEGAN_SPLITS = 10  # WaveGAN's Inception Score: the mean over this many splits of the clips
+
+
+def inception_score_splits(probs: torch.Tensor, splits: int = WAVEGAN_SPLITS, seed: int = 0) -> tuple[float, float]:
     """(mean, standard deviation) of the plug-in IS over `splits` near-equal parts of the clips,
     as WaveGAN's evaluation reports it (Donahue et al., 2019: 10 splits of its unconditional, so
     randomly ordered, samples). The clips are put in numpy's permutation for `seed` first: clips

@@ -31,7 +31,7 @@ from .generate import generate
 from .guidance import DEFAULT_GAMMA
 from .kinds import get_kind, guiding_classifier
 from .markdown import markdown_table
-from .metrics import LITERATURE_IS_ESTIMATOR
+from .metrics import LITERATURE_IS_ESTIMATOR, WAVEGAN_SPLITS
 from .paths import write_atomic
 from .models import count_parameters, export, load_trained, training_clips
 from .comparison import REGIMES, Row, paper_rows
@@ -424,7 +424,7 @@ def report_numbers(report: dict) -> dict[str, str]:
     rows, clips per row and clips in each of WaveGAN's ten splits (`rows`, `clips_per_row`, `clips_per_split`)."""
     rows = {row["key"]: row for row in report["rows"]}
     out = {"rows": str(len(rows)), "clips_per_row": str(report["clips_per_row"]),
-           "clips_per_split": str(report["clips_per_row"] // 10)}
+           "clips_per_split": str(report["clips_per_row"] // WAVEGAN_SPLITS)}
     for key, row in rows.items():
         name = "r_" + key.replace("-", "_")
         out[f"{name}_fid"] = f"{row['fid']:.1f}"

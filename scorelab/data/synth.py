@@ -14,6 +14,7 @@ colour; these change the sounds a digit is made of.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -154,7 +155,7 @@ def give_l2_features(speakers: list[SynthSpeaker], fraction: float, rng: random.
             names = [f for f in L2_FEATURES if rng.random() < p] or [rng.choice(list(L2_FEATURES))]
             if "th-as-t" in names and "th-as-s" in names:
                 names.remove(rng.choice(["th-as-t", "th-as-s"]))
-            s = SynthSpeaker(s.accent, s.variant, s.speed, s.pitch, tuple(names))
+            s = dataclasses.replace(s, l2=tuple(names))
         out.append(s)
     return out
 
