@@ -14,7 +14,11 @@ CPU code paths (`book/_tools/check_spread.py`) and far below what a real change 
 model, another data split or a broken metric moves these numbers by whole percent or more.
 
 Set SCORELAB_CHECK_LOG to a file and every check appends what it compared to it (one JSON
-object a line), which is how the spread across code paths is measured.
+object a line), which is how the spread across code paths is measured. After an intended change
+(a retrained model, a new judge), set SCORELAB_CHECK_LOG_ONLY=1 as well: differences are then
+logged and not raised, so one run of a chapter stores its outputs and logs every new value to
+write into its checks (the log's records whose "actual" is off "expected" by more than
+"tolerance"); it is refused without a log, and `make test` unsets it.
 """
 from __future__ import annotations
 
@@ -102,6 +106,11 @@ def expect_close(actual, expected, *, rel: float | Mapping[str, float] = 0.0,
         print(f"{label}computed on {torch.device(device).type}: {len(wrong)} of {len(want)} numbers differ from the "
               "ones this chapter states, which were measured on a CPU (not an error: another device samples "
               "other clips)")
+        return
+    if wrong and os.environ.get("SCORELAB_CHECK_LOG_ONLY") == "1":
+        if not os.environ.get("SCORELAB_CHECK_LOG"):
+            raise RuntimeError("SCORELAB_CHECK_LOG_ONLY=1 without SCORELAB_CHECK_LOG: the differences would "
+                               "be lost. Set SCORELAB_CHECK_LOG to a file to collect them in.")
         return
     if wrong:
         raise NumbersDiffer(

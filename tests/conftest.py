@@ -18,6 +18,7 @@ def _check_log_records_chapters_only(monkeypatch):
     """$SCORELAB_CHECK_LOG measures the chapters' checks across CPU code paths; the tests' own
     comparisons (some fail on purpose) would only blur that record."""
     monkeypatch.delenv("SCORELAB_CHECK_LOG", raising=False)
+    monkeypatch.delenv("SCORELAB_CHECK_LOG_ONLY", raising=False)
 
 
 def fsdd_root_or_none() -> Path | None:

@@ -56,3 +56,17 @@ def test_off_the_cpu_a_difference_is_reported_not_raised(capsys):
         expect_close({"fid": 9.0}, {"fid": 8.0}, rel=0.01, what="table", device="cpu")
     expect_close({"fid": 8.01}, {"fid": 8.0}, rel=0.01, device="cuda")
     assert capsys.readouterr().out == ""
+
+
+def test_log_only_mode_logs_a_difference_instead_of_raising_and_needs_a_log(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCORELAB_CHECK_LOG_ONLY", "1")
+    with pytest.raises(RuntimeError, match="without SCORELAB_CHECK_LOG"):
+        expect_close({"fid": 9.0}, {"fid": 8.0}, rel=0.01)
+    log = tmp_path / "checks.jsonl"
+    monkeypatch.setenv("SCORELAB_CHECK_LOG", str(log))
+    expect_close({"fid": 9.0}, {"fid": 8.0}, rel=0.01, what="table")
+    assert json.loads(log.read_text()) == {"what": "table", "name": "fid", "actual": 9.0, "expected": 8.0,
+                                           "tolerance": 0.08}
+    monkeypatch.setenv("SCORELAB_CHECK_LOG_ONLY", "0")
+    with pytest.raises(NumbersDiffer):
+        expect_close({"fid": 9.0}, {"fid": 8.0}, rel=0.01)
