@@ -8,6 +8,12 @@ it at the precision its own uncertainty justifies, or check it with
 `scorelab.checks.expect_close` and tag its cell `nbval-ignore-output`. `check_spread.py` beside
 this file shows how much of each check's tolerance the code paths use.
 
+After a change meant to move a chapter's numbers (a retrained model, a new judge), store and
+collect in one run: `SCORELAB_CHECK_LOG=/tmp/checks.jsonl SCORELAB_CHECK_LOG_ONLY=1 make outputs
+NOTEBOOKS=...` logs every check's values instead of stopping at the first that differs; write
+the logged "actual" values into the checks whose "expected" they miss, then run
+`make test-portable` on those chapters.
+
 What is stored: text, tables, the text line of each figure ("<Figure size ... with N Axes>")
 and the HTML of audio players with the sound replaced by a placeholder. What is not: images
 (nbval ignores them; the website is rendered from a fresh execution) and audio data (FSDD
