@@ -4,7 +4,8 @@ Copies a synthetic-digit set (the espeak-ng voices of `python -m scorelab data s
 adds, in the same Speech Commands layout and training split, the digits said by Debian's flite
 voices (kal, kal16, awb, rms, slt) and festival voices (kal, ked, slt and, saying the English
 digits respelt in their own spelling, Italian, Finnish, Czech and Russian voices), each at three
-speaking rates, with the level and noise floor drawn as the espeak-ng clips' are. Needs
+speaking rates, each take's level and noise floor drawn as the espeak-ng clips' are
+(`scorelab.data.synth.take_of`). Needs
 `apt-get install flite festival festvox-kallpc16k festvox-us-slt-hts festvox-italp16k
 festvox-itapc16k festvox-suopuhe-lj festvox-suopuhe-mv festvox-czech-dita festvox-czech-machac
 festvox-ru` (not installed by the Makefile: the lever did not help, see
@@ -16,10 +17,10 @@ book/checkpoints/README.md).
 """
 import random, shutil, subprocess, sys, tempfile, hashlib
 from pathlib import Path
-import torch
 from scorelab.audio.clips import prepare_clip
 from scorelab.audio.io import read_audio, write_audio
 from scorelab.config import DIGITS, SAMPLE_RATE
+from scorelab.data.synth import take_of
 
 EN = dict(zip(DIGITS, DIGITS))
 RESPELL = {  # how a speaker of each language might say the English digits, in its own spelling
@@ -74,8 +75,7 @@ def main(src, dst, takes=5):
                     wave, sr = say(engine, voice, lang, word, stretch, tmp)
                     clip0 = prepare_clip(wave, sr)
                     for t in range(takes):
-                        clip = clip0 * (rng.uniform(0.25, 0.9) / clip0.abs().max().clamp_min(1e-6))
-                        clip = clip + 10 ** (rng.uniform(-75, -55) / 20) * torch.randn(clip.shape)
+                        clip = take_of(clip0, rng.uniform(0.25, 0.9), rng.uniform(-75, -55), rng.randrange(2**31))
                         write_audio(dst / word / f"{sid}_nohash_{t}.wav", clip, SAMPLE_RATE)
                         n += 1
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:

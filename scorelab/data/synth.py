@@ -129,6 +129,14 @@ def speak(word: str, speaker: SynthSpeaker, speed: int, pitch: int, workdir: Pat
         out.unlink(missing_ok=True)
 
 
+def take_of(clip: torch.Tensor, peak: float, noise_db: float, noise_seed: int) -> torch.Tensor:
+    """One take of a synthesised clip: scaled to `peak` (of full scale) and given a white-noise
+    floor `noise_db` below full scale, the noise fixed by `noise_seed`."""
+    clip = clip * (peak / clip.abs().max().clamp_min(1e-6))
+    gen = torch.Generator().manual_seed(noise_seed)
+    return clip + 10 ** (noise_db / 20) * torch.randn(clip.shape, generator=gen)
+
+
 def draw_speakers(n: int, rng: random.Random) -> list[SynthSpeaker]:
     speakers, seen = [], set()
     while len(speakers) < n:
@@ -205,10 +213,7 @@ def make_synthetic_digits(out: str | os.PathLike | None = None, words: tuple[str
         word, s, take, dspeed, dpitch, peak, noise_db, noise_seed = job
         wave, sr = speak(pronounce(word, s.l2), s, s.speed + dspeed,
                          max(0, min(99, s.pitch + dpitch)), scratch)
-        clip = prepare_clip(wave, sr)
-        clip = clip * (peak / clip.abs().max().clamp_min(1e-6))
-        gen = torch.Generator().manual_seed(noise_seed)
-        clip = clip + 10 ** (noise_db / 20) * torch.randn(clip.shape, generator=gen)
+        clip = take_of(prepare_clip(wave, sr), peak, noise_db, noise_seed)
         write_audio(staging / word / f"{s.speaker_id}_nohash_{take}.wav", clip, SAMPLE_RATE)
 
     try:
