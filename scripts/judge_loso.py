@@ -51,6 +51,8 @@ def main() -> None:
                         help="change fields of the recipe (scorelab.judge.JudgeConfig), e.g. noise_db=20")
     parser.add_argument("--train", dest="train_changes", nargs="*", default=[], metavar="FIELD=VALUE",
                         help="change fields of the profile's training (scorelab.config.TrainConfig), e.g. lr=1e-3")
+    parser.add_argument("--model", dest="model_changes", nargs="*", default=[], metavar="FIELD=VALUE",
+                        help="change fields of the judge's network (scorelab.config.ClassifierConfig), e.g. dropout=0.2")
     parser.add_argument("--record", help="also merge the figures into this record (the book's: book/results/"
                                          "judge-loso.json, which chapter 9 reads)")
     args = parser.parse_args()
@@ -64,6 +66,9 @@ def main() -> None:
     if args.train_changes:
         profile = profile.replace(train=_changed(parser, "--train", profile.train, args.train_changes))
         name = f"{name}, trained with {', '.join(args.train_changes)}"
+    if args.model_changes:
+        profile = profile.replace(classifier=_changed(parser, "--model", profile.classifier, args.model_changes))
+        name = f"{name}, network with {', '.join(args.model_changes)}"
 
     started = time.perf_counter()
     confusions = leave_one_speaker_out(profile, recipe, args.out, steps=args.steps,
