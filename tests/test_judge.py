@@ -260,17 +260,41 @@ def test_a_recipe_is_described_by_what_it_varies():
 
 def test_judge_loso_changes_recipe_and_training_fields_and_refuses_unknown_ones():
     import argparse
-    import importlib.util
-    from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location("judge_loso", Path(__file__).parents[1] / "scripts" / "judge_loso.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _script("judge_loso")
     parser = argparse.ArgumentParser()
     changed = script._changed(parser, "--with", SPEAKER_INDEPENDENT, ["warp=1", "speed_factors=0.9,1.1", "synthetic=0"])
     assert (changed.warp, changed.speed_factors, changed.synthetic) == (1.0, (0.9, 1.1), False)
     assert script._changed(parser, "--train", get_profile("tiny").train, ["lr=1e-3", "steps=7"]).steps == 7
+    assert script._changed(parser, "--model", get_profile("tiny").classifier, ["dropout=0.2"]).dropout == 0.2
     for flag, config, item in (("--with", PLAIN, "bogus=1"), ("--with", PLAIN, "warp=x"),
                                ("--train", get_profile("tiny").train, "amp=1")):
         with pytest.raises(SystemExit):
             script._changed(parser, flag, config, [item])
+
+
+def _script(name: str):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "scripts" / f"{name}.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_reference_recogniser_reads_fsdd_names_and_counts_per_speaker():
+    script = _script("reference_recogniser")
+    assert script.fsdd_clip("/data/3_theo_12.wav") == (3, "theo")
+    for bad in ("theo_3_12.wav", "12_theo_1.wav", "3_theo.wav"):
+        with pytest.raises(ValueError, match="DIGIT_SPEAKER_TAKE"):
+            script.fsdd_clip(bad)
+    grammar = script.digit_grammar()
+    assert grammar.startswith("#JSGF") and "zero | one" in grammar and grammar.rstrip().endswith("nine;")
+    heard = [("george", 6, "eight"), ("george", 6, "eight"), ("george", 6, "six"), ("theo", 0, ""),
+             ("theo", 1, "one")]
+    result = script.summarise(heard)
+    assert result["accuracy"] == {"george": round(1 / 3, 4), "theo": 0.5}
+    assert result["clips"] == {"george": 3, "theo": 2}
+    assert result["confusions"][0] == {"speaker": "george", "said": "six", "heard": "eight", "clips": 2}
+    assert result["confusions"][1]["heard"] == "(nothing)"
