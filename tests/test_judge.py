@@ -283,12 +283,8 @@ def _script(name: str):
     return script
 
 
-def test_reference_recogniser_reads_fsdd_names_and_counts_per_speaker():
+def test_reference_recogniser_grammar_and_counts_per_speaker():
     script = _script("reference_recogniser")
-    assert script.fsdd_clip("/data/3_theo_12.wav") == (3, "theo")
-    for bad in ("theo_3_12.wav", "12_theo_1.wav", "3_theo.wav"):
-        with pytest.raises(ValueError, match="DIGIT_SPEAKER_TAKE"):
-            script.fsdd_clip(bad)
     grammar = script.digit_grammar()
     assert grammar.startswith("#JSGF") and "zero | one" in grammar and grammar.rstrip().endswith("nine;")
     heard = [("george", 6, "eight"), ("george", 6, "eight"), ("george", 6, "six"), ("theo", 0, ""),
