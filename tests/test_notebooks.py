@@ -277,3 +277,17 @@ def test_numbers_and_figures_in_the_prose_are_glued_by_the_chapter(nb):
     prose = "\n".join(source(c) for c in cells(nb) if c["cell_type"] == "markdown")
     used = set(re.findall(r"\{glue:text\}`([^`]+)`", prose)) | set(re.findall(r"\{glue:figure\} ([\w-]+)", prose))
     assert used <= glued, f"{nb.name}: glued nowhere in the chapter (run `make outputs`?): {sorted(used - glued)}"
+
+
+def test_the_readme_opens_every_chapter_on_colab_and_on_the_website():
+    """README.md's chapter table: a Colab badge for each chapter, pointing at this repository's
+    notebook on its main branch, and a link to the chapter's page on the published website."""
+    from scorelab.shipped import REPOSITORY
+
+    readme = (ROOT / "README.md").read_text()
+    owner_repo = REPOSITORY.removeprefix("https://github.com/")
+    owner, repo = owner_repo.split("/")
+    for chapter in CHAPTERS:
+        colab = f"https://colab.research.google.com/github/{owner_repo}/blob/main/book/{chapter.name}"
+        assert f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab})" in readme, chapter.name
+        assert f"https://{owner}.github.io/{repo}/book/{chapter.stem}.html" in readme, chapter.name
