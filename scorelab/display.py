@@ -258,6 +258,85 @@ def plot_point_clouds(clouds: dict[str, torch.Tensor], lim: float = 5.0, ncols: 
     return _finish(fig)
 
 
+class Animation:
+    """A matplotlib animation that plays wherever HTML does: in Jupyter, on Colab and on the
+    static website (JavaScript controls, every frame embedded as a PNG; no video codec needed).
+    Show it by ending a cell with it, or place it as a numbered figure with `glue_figure`."""
+
+    def __init__(self, html_text: str, frames: int, title: str):
+        self.html, self.frames, self.title = html_text, frames, title
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return f"Animation({self.frames} frames: {self.title})"
+
+
+# matplotlib's player draws its buttons with Font Awesome icons fetched from a CDN: blank
+# buttons offline. The same buttons as characters every font has (their titles stay).
+_BUTTON_ICONS = {"fa-minus": "\u2212", "fa-fast-backward": "\u23ee", "fa-step-backward": "\u25c1",
+                 "fa-play fa-flip-horizontal": "\u25c0", "fa-pause": "\u23f8", "fa-play": "\u25b6",
+                 "fa-step-forward": "\u25b7", "fa-fast-forward": "\u23ed", "fa-plus": "+"}
+
+
+def _offline_player(text: str) -> str:
+    """matplotlib's animation HTML without the stylesheet it loads from the internet."""
+    import re
+
+    text = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">', "", text)
+    return re.sub(r'<i class="fa ([^"]+)"></i>',
+                  lambda m: f'<span aria-hidden="true">{_BUTTON_ICONS.get(m.group(1), "?")}</span>', text)
+
+
+def _animation(fig, draw, frames: int, title: str, interval_ms: int) -> Animation:
+    """`fig` animated by draw(k) for k in range(frames), rendered to HTML with JavaScript controls."""
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+
+    animation = FuncAnimation(fig, draw, frames=frames, interval=interval_ms, blit=False)
+    with plt.rc_context({"animation.embed_limit": 64}):  # MB
+        text = animation.to_jshtml(default_mode="once")
+    plt.close(fig)
+    return Animation(_offline_player(text), frames, title)
+
+
+def animate_point_clouds(films: dict[str, list[tuple[float, torch.Tensor]]], reference: torch.Tensor | None = None,
+                         lim: float = 5.0, frames: int = 40, interval_ms: int = 150, s: float = 1.5) -> Animation:
+    """Point clouds moving, one panel per film ({title: [(t, (n, 2) points) after each step]}, as a
+    sampler's `callback` records them), each shown at `frames` evenly spaced steps from its first to
+    its last, over the `reference` points in grey. The panel titles give each frame's time t."""
+    import matplotlib.pyplot as plt  # heavy: only where a figure is drawn
+
+    if not films or any(len(f) == 0 for f in films.values()):
+        raise ValueError("animate_point_clouds: every film needs at least one (t, points) step")
+    fig, axes = _grid(len(films), len(films), 3.4 * len(films), 3.6)
+    picks = {name: np.linspace(0, len(film) - 1, frames).round().astype(int) for name, film in films.items()}
+    clouds = []
+    for ax, (name, film) in zip(axes, films.items()):
+        if reference is not None:
+            ref = reference.detach().cpu()
+            ax.scatter(ref[:, 0], ref[:, 1], s=s, c="0.82", lw=0)
+        first = film[0][1].detach().cpu()
+        clouds.append(ax.scatter(first[:, 0], first[:, 1], s=s, lw=0, alpha=0.6, c="C0"))
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    plt.close(fig)
+
+    def draw(k):
+        for ax, cloud, (name, film) in zip(axes, clouds, films.items()):
+            t, points = film[picks[name][k]]
+            cloud.set_offsets(points.detach().cpu().numpy())
+            ax.set_title(f"{name}\nt = {float(t):.3f}", fontsize=9)
+        return clouds
+
+    draw(0)
+    return _animation(fig, draw, frames, ", ".join(films), interval_ms)
+
+
 def plot_score_fields(fields: dict[str, callable], sigma: float, lim: float = 4.0, n: int = 21):
     """Arrows of several score functions score(x, sigma) of 2-D points, on one grid, side by side."""
     g = torch.linspace(-lim, lim, n)

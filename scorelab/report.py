@@ -27,7 +27,7 @@ from .compute import PAPER_TABLE, compute_table, format_table, step_cost
 from .config import Profile, get_profile
 from .display import plot_by_gamma, plot_fid_by_regime, plot_fid_vs_compute, write_report_figures
 from .evaluate import FeatureSet, ScorelabExtractor, features_of, read_clips, reference_features, scores, seen_and_unseen
-from .generate import generate
+from .generate import generate, to_log_mel
 from .guidance import DEFAULT_GAMMA
 from .kinds import get_kind, guiding_classifier
 from .markdown import markdown_table
@@ -333,6 +333,27 @@ def run_report(profile_name: str, out: str | os.PathLike, checkpoints: str | os.
     (out / "report.md").write_text(format_report(report))
     write_report_figures(report, out / "figures")
     return report
+
+
+def row_samples(report: dict, checkpoints: str | os.PathLike, label: str, device: str = "cpu",
+                log=lambda *_: None) -> dict[str, torch.Tensor]:
+    """One clip for every row of a finished `report` (what `run_report` returns), to hear what
+    the row's numbers describe: sampled as the report samples (its sampler, steps and seed), the
+    guided rows asking for `label`. Returns {"REGIME | ROW NAME": log-Mel (bands, frames)}; the
+    models are read from `checkpoints` (never trained: a missing one is an error)."""
+    profile = _report_profile(report["profile"], report["data"], None)
+    if label not in profile.data.labels:
+        raise ValueError(f"row_samples: {label!r} is not one of the profile's labels ({', '.join(profile.data.labels)})")
+    models = Models(profile, report["profile"], Path(checkpoints), Path(checkpoints), device, log, train_missing=False)
+    wanted = torch.tensor([profile.data.labels.index(label)])
+    clips = {}
+    for result in report["rows"]:
+        row = Row(**result["row"])
+        model = models.load(row.kind, row.regime)
+        guide = {"classifier": models.guide(row.kind, model), "labels": wanted, "gamma": row.gamma} if row.gamma else {}
+        x = generate(model, profile, 1, report["sampler"], report["steps"], report["seed"], device=device, **guide)
+        clips[f"{row.regime} | {row.name}"] = to_log_mel(x.cpu(), profile)[0]
+    return clips
 
 
 def headline_is(row: dict, estimator: str) -> float | None:

@@ -6,6 +6,7 @@ import wave
 
 import matplotlib
 import numpy as np
+import pytest
 import torch
 
 matplotlib.use("Agg")
@@ -74,3 +75,21 @@ def test_loss_curves_are_running_means(tmp_path):
     np.testing.assert_allclose(a.get_ydata(), 1.0)  # alternating +-0.5 averages out over 2 logs
     np.testing.assert_allclose(b.get_ydata(), 2.0)
     assert list(a.get_xdata()) == [25 * i for i in range(2, 11)]
+
+
+def test_point_cloud_animation_plays_every_frame_as_html():
+    from scorelab.display import Animation, animate_point_clouds
+
+    g = torch.Generator().manual_seed(0)
+    films = {"sde": [(1 - k / 9, torch.randn(50, 2, generator=g) * (3 - k / 4)) for k in range(10)],
+             "ode": [(1 - k / 4, torch.randn(50, 2, generator=g)) for k in range(5)]}
+    anim = animate_point_clouds(films, reference=torch.randn(30, 2, generator=g), frames=6)
+    assert isinstance(anim, Animation) and anim.frames == 6
+    html_text = anim._repr_html_()
+    assert html_text.count("data:image/png;base64,") == 6 and "<script" in html_text
+    # it plays offline: nothing fetched from the internet, the buttons drawn with characters
+    assert "http://" not in html_text and "https://" not in html_text and 'class="fa ' not in html_text
+    assert html_text.count('<span aria-hidden="true">') == 9 and 'title="Play"' in html_text
+    assert repr(anim) == "Animation(6 frames: sde, ode)"
+    with pytest.raises(ValueError, match="at least one"):
+        animate_point_clouds({"empty": []})

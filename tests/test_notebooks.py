@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
-PLOT_CALL = re.compile(r"\bplot_\w+\(")
+PLOT_CALL = re.compile(r"\b(plot|animate)_\w+\(")
 
 
 def cells(path):
@@ -56,7 +56,8 @@ def _check_figure_cell(nb, i, cs):
     numbered MyST figure with that :name:, alt text and a caption."""
     code = source(cs[i])
     where = f"{nb.name} cell {i}"
-    assert re.match(r"fig = plot_\w+\(", code), f"{where}: a figure cell starts `fig = plot_...(` and does nothing else"
+    assert re.match(r"fig = (plot|animate)_\w+\(", code), \
+        f"{where}: a figure cell starts `fig = plot_...(` (or `animate_...(`) and does nothing else"
     found = GLUED.search(code)
     assert found and code.rstrip().endswith(found.group(0)), f'{where}: end a figure cell with glue_figure("fig-...", fig)'
     assert "remove-output" in cs[i].get("metadata", {}).get("tags", []), \

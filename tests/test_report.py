@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from scorelab.report import Models, Row, paper_rows, run_report
+import torch
+
+from scorelab.report import Models, Row, paper_rows, row_samples, run_report
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINTS = ROOT / "book" / "checkpoints"
@@ -71,6 +73,20 @@ def test_a_report_from_shipped_checkpoints_and_its_resumption(tmp_path, monkeypa
     assert first_done.stat().st_mtime_ns == stamp and third["rows"][0] == unet
     with pytest.raises(ValueError, match="clips_per_row: 10 there, 20 now"):
         run_report("tiny", tmp_path, CHECKPOINTS, n=20, steps=12, rows=rows, log=lambda *a: None)
+
+    # one clip per row to listen to, sampled as the report samples; guided rows ask for the label
+    heard = row_samples(report, CHECKPOINTS, "seven")
+    assert list(heard) == ["full | U-Net (unconditional)", "1 label | ScoreSubnet (γ = 3)"]
+    from scorelab.config import get_profile
+    from scorelab.models import build_models
+
+    shape = build_models(get_profile("micro")).input_shape[1:]  # (bands, frames) of every profile's clips
+    assert all(m.shape == shape and torch.isfinite(m).all() for m in heard.values())
+    other = row_samples(report, CHECKPOINTS, "zero")
+    assert torch.equal(other["full | U-Net (unconditional)"], heard["full | U-Net (unconditional)"])
+    assert not torch.allclose(other["1 label | ScoreSubnet (γ = 3)"], heard["1 label | ScoreSubnet (γ = 3)"])
+    with pytest.raises(ValueError, match="'eleven' is not one of the profile's labels"):
+        row_samples(report, CHECKPOINTS, "eleven")
 
 
 @pytest.mark.slow

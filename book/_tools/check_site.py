@@ -21,7 +21,6 @@ import dataclasses
 import functools
 import http.server
 import json
-import re
 import shutil
 import sys
 import threading

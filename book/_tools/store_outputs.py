@@ -15,7 +15,8 @@ the logged "actual" values into the checks whose "expected" they miss, then run
 `make test-portable` on those chapters.
 
 What is stored: text, tables, the text line of each figure ("<Figure size ... with N Axes>")
-and the HTML of audio players with the sound replaced by a placeholder. What is not: images
+the HTML of audio players with the sound replaced by a placeholder, and that of animations with
+placeholders for their frames. What is not: images
 (nbval ignores them; the website is rendered from a fresh execution) and audio data (FSDD
 recordings, and anything resynthesised from them, must never enter the repository).
 """
@@ -28,7 +29,14 @@ from nbclient import NotebookClient
 
 AUDIO = re.compile(r"data:audio/wav;base64,[A-Za-z0-9+/=]+")
 PLACEHOLDER = "data:audio/wav;base64,NOTSTORED"
+# frames of an animation (scorelab.display.Animation), inside its HTML
+IMAGE = re.compile(r"data:image/(png|jpeg);base64,[A-Za-z0-9+/=\\\s]+")  # base64 lines may end in a backslash
+IMAGE_PLACEHOLDER = r"data:image/\1;base64,NOTSTORED"
 DROP = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
+
+
+def _placeholders(text: str) -> str:
+    return IMAGE.sub(IMAGE_PLACEHOLDER, AUDIO.sub(PLACEHOLDER, text))
 
 
 def clean(nb):
@@ -43,9 +51,9 @@ def clean(nb):
                     data.pop(key, None)
                 for key, value in list(data.items()):
                     if isinstance(value, str):
-                        data[key] = AUDIO.sub(PLACEHOLDER, value)
+                        data[key] = _placeholders(value)
                     elif isinstance(value, list):
-                        data[key] = [AUDIO.sub(PLACEHOLDER, v) for v in value]
+                        data[key] = [_placeholders(v) for v in value]
     return nb
 
 
