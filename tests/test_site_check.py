@@ -155,6 +155,20 @@ def test_each_breakage_is_reported(site, driver, breakage):
     assert any(expected in p for p in report.problems), report.problems
 
 
+@needs_browser
+@pytest.mark.slow
+@pytest.mark.parametrize("target, problems", [("page2.html", []), ("gone.html", ["link to a missing file: gone.html"])])
+def test_a_redirect_page_is_checked_by_where_it_sends_the_reader(site, driver, target, problems):
+    report = _check(driver, site, "redirect.html", f'<meta http-equiv="Refresh" content="0; url={target}" />\n')
+    assert report.problems == problems and report.title == f"redirect to {target}"
+
+
+def test_only_a_page_with_nothing_else_is_a_redirect():
+    assert check_site.redirect_of('<meta http-equiv="Refresh" content="0; url=book/intro.html" />') == "book/intro.html"
+    assert check_site.redirect_of('<meta http-equiv="refresh" content="5; url=x.html"><p>Moved: read on</p>') is None
+    assert check_site.redirect_of("<html><body>text</body></html>") is None
+
+
 def test_pages_of_a_sphinx_build_skip_its_asset_folders(tmp_path):
     for name in ("index.html", "book/ch1.html", "_static/mathjax/x.html", "_sources/ch1.html", "genindex.html"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

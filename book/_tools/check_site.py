@@ -21,12 +21,14 @@ import dataclasses
 import functools
 import http.server
 import json
+import re
 import shutil
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
-from urllib.parse import unquote, urldefrag, urlsplit
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 # what the browser may wait for, per page
 LOAD_TIMEOUT_S = 120
@@ -81,7 +83,7 @@ const withTimeout = (promise, what) => Promise.race([promise, new Promise(resolv
     }), name);
   }));
   // maths: a formula MathJax did not typeset, or TeX left in the text (outside code)
-  const main = (document.querySelector("main article, article, main") || document.body).cloneNode(true);
+  const main = (document.querySelector("main article, article, main") || document.body || document.documentElement).cloneNode(true);
   main.querySelectorAll("pre, code, script, style, textarea, mjx-container, .highlight, .MathJax").forEach(e => e.remove());
   const text = main.textContent;
   const raw = [];
@@ -207,11 +209,33 @@ def _screenshot(driver, path: Path, height: int) -> None:
     driver.set_window_size(width, 900)
 
 
+_REFRESH = re.compile(r"""<meta\s+http-equiv=["']refresh["']\s+content=["']\d+;\s*url=([^"']+)["']""", re.I)
+
+
+def redirect_of(html_text: str) -> str | None:
+    """Where a page that only redirects (a meta refresh and nothing else to read) sends the
+    reader, else None."""
+    found = _REFRESH.search(html_text)
+    if found is None or re.sub(r"<[^>]+>", "", html_text).strip():
+        return None
+    return found.group(1)
+
+
+def served_html(base: str, page: str) -> str:
+    """The page's HTML as the server sends it (before any script or redirect runs)."""
+    with urllib.request.urlopen(base + page, timeout=30) as response:
+        return response.read().decode("utf-8", "replace")
+
+
 def check_page(driver, base: str, page: str, screenshots: Path | None = None) -> tuple[PageReport, set[str], list[str]]:
     """Open `page` (a path inside the site served at `base`): its report, its anchors (ids) and
     the links on it (absolute URLs)."""
     report = PageReport(page)
     started = time.perf_counter()
+    target = redirect_of(served_html(base, page))
+    if target is not None:  # a page that only sends the reader on (Jupyter Book's index.html)
+        report.title = f"redirect to {target}"
+        return report, set(), [urljoin(base + page, target)]
     page_errors(driver)  # forget what earlier pages logged
     driver.get(base + page)
     found = driver.execute_async_script(_INSPECT_JS, MEDIA_TIMEOUT_S * 1000)
