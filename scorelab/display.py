@@ -275,9 +275,11 @@ class Animation:
 
 # matplotlib's player draws its buttons with Font Awesome icons fetched from a CDN: blank
 # buttons offline. The same buttons as characters every font has (their titles stay).
-_BUTTON_ICONS = {"fa-minus": "\u2212", "fa-fast-backward": "\u23ee", "fa-step-backward": "\u25c1",
-                 "fa-play fa-flip-horizontal": "\u25c0", "fa-pause": "\u23f8", "fa-play": "\u25b6",
-                 "fa-step-forward": "\u25b7", "fa-fast-forward": "\u23ed", "fa-plus": "+"}
+# (characters of DejaVu Sans, the fallback font of most Linux browsers: the media-control
+# symbols U+23ED to U+23F8 are missing from it and show as empty boxes)
+_BUTTON_ICONS = {"fa-minus": "\u2212", "fa-fast-backward": "\u21e4", "fa-step-backward": "\u25c1",
+                 "fa-play fa-flip-horizontal": "\u25c0", "fa-pause": "\u2016", "fa-play": "\u25b6",
+                 "fa-step-forward": "\u25b7", "fa-fast-forward": "\u21e5", "fa-plus": "+"}
 
 
 def _offline_player(text: str) -> str:
@@ -335,6 +337,59 @@ def animate_point_clouds(films: dict[str, list[tuple[float, torch.Tensor]]], ref
 
     draw(0)
     return _animation(fig, draw, frames, ", ".join(films), interval_ms)
+
+
+def plot_subnet_diagram(subnet, input_shape: tuple[int, int, int]):
+    """ScoreSubnet (or the ScoreModel around it) on its frozen classifier, drawn from the model itself: the classifier's stages
+    with the shape of each tap (a dummy input of `input_shape` (1, bands, frames) is run through it),
+    the taps ScoreSubnet reads at each level (activations and gradients, or gradients alone), and
+    the decoder's width and FiLM blocks per level, coarse to fine, up to the score."""
+    import matplotlib.pyplot as plt  # heavy: only where a figure is drawn
+    from matplotlib.patches import FancyBboxPatch
+
+    subnet = getattr(subnet, "backbone", subnet)  # a ScoreModel holds it inside its preconditioning
+    classifier = subnet.classifier
+    with torch.no_grad():
+        param = next(classifier.parameters())
+        x = torch.zeros(1, *input_shape, dtype=param.dtype, device=param.device)
+        _, taps = classifier(x, torch.ones(1, dtype=param.dtype, device=param.device), return_taps=True)
+    shapes = [tuple(t.shape[1:]) for t in taps]
+    cfg, n = subnet.cfg, len(shapes)
+    reads = "activations + gradients" if subnet.use_features else "gradients only"
+    fig, ax = plt.subplots(figsize=(9.0, 1.3 * n + 2.2), constrained_layout=True)
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-1.6, n + 0.9)
+    ax.axis("off")
+
+    def box(xc, yc, text, color, width=3.0):
+        ax.add_patch(FancyBboxPatch((xc - width / 2, yc - 0.32), width, 0.64, boxstyle="round,pad=0.05",
+                                    fc=color, ec="0.3", lw=0.8))
+        ax.text(xc, yc, text, ha="center", va="center", fontsize=8.5)
+
+    def arrow(x0, y0, x1, y1, text="", color="0.3"):
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.0})
+        if text and y0 == y1:  # across: the label above the arrow
+            ax.text((x0 + x1) / 2, y0 + 0.06, text, ha="center", va="bottom", fontsize=7.5, color=color)
+        elif text:  # upward: the label beside it
+            ax.text(x0 + 0.1, (y0 + y1) / 2, text, ha="left", va="center", fontsize=7.5, color=color)
+
+    bands, frames = input_shape[1:]
+    box(1.8, -1.0, f"noisy log-Mel x, σ\n1 × {bands} × {frames}", "white")
+    for i, (c, h, w) in enumerate(shapes):  # finest (i = 0) at the bottom
+        box(1.8, i, f"classifier stage {i + 1} (frozen)\ntap {c} × {h} × {w}", "#dfe7f2")
+        arrow(1.8, i - 1 + 0.34, 1.8, i - 0.34)
+        extra = ", self-attention" if i == n - 1 else ""
+        box(8.2, i, f"level {i + 1}: width {cfg.widths[i]}\n{cfg.blocks[i]} FiLM block(s){extra}", "#f5e6cc")
+        arrow(3.42, i, 6.58, i, f"{reads}\nRMS-normalised, 1×1 conv", color="#8a5a00")
+        if i < n - 1:
+            arrow(8.2, i + 1 - 0.34, 8.2, i + 0.34, "upsample")
+    box(1.8, n, "logits → log p(y | x, σ)\n(classifier guidance)", "#dfe7f2")
+    arrow(1.8, n - 1 + 0.34, 1.8, n - 0.34)
+    box(8.2, -1.0, f"score model output\n1 × {bands} × {frames}", "white")
+    arrow(8.2, -0.34, 8.2, -1.0 + 0.34)
+    ax.text(1.8, n + 0.62, "classifier (trained first, then frozen)", ha="center", fontsize=9, weight="bold")
+    ax.text(8.2, n + 0.62, f"ScoreSubnet ({reads}; trained)", ha="center", fontsize=9, weight="bold")
+    return _finish(fig)
 
 
 def plot_score_fields(fields: dict[str, callable], sigma: float, lim: float = 4.0, n: int = 21):

@@ -22,7 +22,8 @@ from .tensors import sample_generators
 
 def generate(model, profile: Profile, n: int, sampler: str | None = None, steps: int | None = None,
              seed: int = 0, cond_fn=None, device="cpu", batch: int = 16, progress: bool = False,
-             classifier=None, labels: torch.Tensor | None = None, gamma: float = DEFAULT_GAMMA) -> torch.Tensor:
+             classifier=None, labels: torch.Tensor | None = None, gamma: float = DEFAULT_GAMMA,
+             same_start: bool = False) -> torch.Tensor:
     """n samples in model space, shape (n, 1, n_mels, frames), in batches of `batch`.
 
     With `classifier` and `labels` (n,), each sample is guided toward its label with strength
@@ -32,6 +33,8 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
     The seed fixes every sample by its index: the same call gives the same samples, and so does
     the same call with another `batch` (to float rounding), except with the `pc` sampler, whose
     corrector's step size is a batch mean.
+    With `same_start`, every sample starts from sample 0's noise: with a deterministic sampler
+    (heun) and one label per sample, what differs between them is what guidance made of it.
     With $SCORELAB_RUN_CACHE set, an identical earlier call's samples are read back instead
     of sampled again (`scorelab.run_cache`; never with a `cond_fn`, which cannot be compared).
     """
@@ -40,7 +43,7 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
 
     def sample():
         return _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, progress,
-                       classifier, labels, gamma)
+                       classifier, labels, gamma, same_start)
 
     if cond_fn is not None:
         return sample()
@@ -48,19 +51,22 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
         return {"what": "samples", "model": run_cache.module_digest(model), "classifier": run_cache.module_digest(classifier),
                 "labels": None if labels is None else torch.as_tensor(labels).tolist(), "gamma": gamma,
                 "n": n, "sampler": sampler, "steps": steps, "seed": seed, "batch": batch, "device": str(device),
+                "same_start": same_start,
                 "sde": config_to_dict(profile)["sde"], "mel": config_to_dict(profile)["mel"]}
 
     return run_cache.cached(describe, sample)
 
 
-def _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, progress, classifier, labels, gamma):
+def _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, progress, classifier, labels, gamma,
+            same_start=False):
     run = get_sampler(sampler)
     sde = make_sde(profile.sde)
     shape = (1, profile.mel.n_mels, profile.mel.n_frames)
     # every sample's randomness is fixed by the seed and its index, not by its batch: the starting
     # noise of all n is drawn at once, and each sample has its own generator for a stochastic
     # sampler's later draws (one reason left for batch effects: the pc corrector's batch-mean step)
-    start = sde.prior_sampling((n, *shape), torch.Generator(device=device).manual_seed(seed), device)
+    start = sde.prior_sampling((1 if same_start else n, *shape), torch.Generator(device=device).manual_seed(seed), device)
+    start = start.expand(n, *shape).clone() if same_start else start
     out = []
     for first in range(0, n, batch):
         size = min(batch, n - first)

@@ -93,3 +93,22 @@ def test_point_cloud_animation_plays_every_frame_as_html():
     assert repr(anim) == "Animation(6 frames: sde, ode)"
     with pytest.raises(ValueError, match="at least one"):
         animate_point_clouds({"empty": []})
+
+
+def test_subnet_diagram_is_drawn_from_the_models_own_shapes():
+    from scorelab.config import get_profile
+    from scorelab.display import plot_subnet_diagram
+    from scorelab.models import build_models
+
+    models = build_models(get_profile("micro"))
+    texts = " | ".join(t.get_text() for t in plot_subnet_diagram(models.subnet, models.input_shape).axes[0].texts)
+    classifier = models.subnet.backbone.classifier
+    _, taps = classifier(torch.zeros(1, *models.input_shape), torch.ones(1), return_taps=True)
+    for i, tap in enumerate(taps):
+        c, h, w = tap.shape[1:]
+        assert f"classifier stage {i + 1} (frozen)\ntap {c} × {h} × {w}" in texts
+        assert f"level {i + 1}: width {models.subnet.backbone.cfg.widths[i]}" in texts
+    assert "activations + gradients" in texts and "1 × 80 × 63" in texts
+    variant = " | ".join(t.get_text() for t in
+                         plot_subnet_diagram(models.subnet_gradtaps, models.input_shape).axes[0].texts)
+    assert "gradients only" in variant and "activations + gradients" not in variant

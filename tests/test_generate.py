@@ -42,6 +42,23 @@ def test_guidance_labels_follow_their_samples_across_batches(unet):
     assert (generate(unet, PROFILE, 5, **kwargs) - unguided).abs().amax() > 1e-3
 
 
+@pytest.mark.slow
+def test_one_start_many_labels(unet):
+    """same_start: every clip starts from clip 0's noise, so with Heun's deterministic sampler
+    equal labels give equal clips and different labels differ only by what guidance did."""
+    torch.manual_seed(1)
+    classifier = build_classifier(PROFILE).eval()
+    kwargs = dict(sampler="heun", steps=3, seed=2, classifier=classifier, gamma=3.0, same_start=True)
+    same = generate(unet, PROFILE, 3, labels=torch.tensor([4, 4, 4]), **kwargs)
+    torch.testing.assert_close(same[1:], same[:1].expand(2, *same.shape[1:]), atol=1e-5, rtol=1e-5)
+    mixed = generate(unet, PROFILE, 3, labels=torch.tensor([4, 0, 9]), **kwargs)
+    torch.testing.assert_close(mixed[0], same[0], atol=1e-5, rtol=1e-5)
+    assert (mixed[1] - mixed[0]).abs().amax() > 1e-3 and (mixed[2] - mixed[0]).abs().amax() > 1e-3
+    # the first clip is the one generate gives without same_start: the same noise, the same label
+    alone = generate(unet, PROFILE, 1, labels=torch.tensor([4]), **{**kwargs, "same_start": False})
+    torch.testing.assert_close(alone[0], same[0], atol=1e-5, rtol=1e-5)
+
+
 def test_to_log_mel_drops_the_channel_and_denormalizes():
     x = torch.linspace(-1, 1, 2 * PROFILE.mel.n_mels * 4).reshape(2, 1, PROFILE.mel.n_mels, 4)
     mels = to_log_mel(x, PROFILE)
