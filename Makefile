@@ -47,9 +47,10 @@ all: test
 setup: system venv node data
 
 # Debian's packages for what is missing: espeak-ng (the synthetic digits), Chromium and its
-# driver (book/_tools/check_site.py opens the website in it), Node.js and npm (package.json)
+# driver (book/_tools/check_site.py opens the website in it; Google Chrome, as GitHub's runners
+# have it, does as well), Node.js and npm (package.json)
 APT_WANTED = $(if $(shell command -v espeak-ng),,espeak-ng) \
-  $(if $(shell command -v chromium || command -v chromium-browser),,chromium) \
+  $(if $(shell command -v chromium || command -v chromium-browser || command -v google-chrome),,chromium) \
   $(if $(shell command -v chromedriver),,chromium-driver) \
   $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
 system:
