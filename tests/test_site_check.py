@@ -9,9 +9,7 @@ import io
 import math
 import os
 import shutil
-import struct
 import sys
-import wave
 from pathlib import Path
 
 import pytest
@@ -47,14 +45,13 @@ needs_mathjax = pytest.mark.skipif(not MATHJAX.is_dir(), reason="MathJax is not 
 
 
 def _wav_data_uri(seconds: float = 0.2, rate: int = 8000) -> str:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
-                               for i in range(int(seconds * rate))))
-    return "data:audio/wav;base64," + base64.b64encode(buffer.getvalue()).decode()
+    """A short sine tone as a data URI, encoded as the book's players encode their clips."""
+    import torch
+
+    from scorelab.display import wav_bytes
+
+    tone = torch.sin(2 * math.pi * 440 * torch.arange(int(seconds * rate)) / rate)
+    return "data:audio/wav;base64," + base64.b64encode(wav_bytes(tone, rate)).decode()
 
 
 def _png() -> bytes:
