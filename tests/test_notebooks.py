@@ -117,6 +117,8 @@ def test_stored_outputs_are_text_only(nb):
     assert any(c.get("outputs") for c in code_cells), f"{nb.name}: no stored outputs; run `make outputs`"
     text = nb.read_text()
     assert not re.search(r"base64,(?!NOTSTORED)", text), f"{nb.name}: embedded audio stored; run `make outputs`"
+    assert "application/vnd.jupyter.widget-state+json" not in text, \
+        f"{nb.name}: widget state stored (a live widget's images and sound); run `make outputs`"
     for c in code_cells:
         for out in c.get("outputs", []):
             assert not {"image/png", "image/jpeg"} & set(out.get("data", {})), \

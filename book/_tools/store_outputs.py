@@ -16,7 +16,7 @@ the logged "actual" values into the checks whose "expected" they miss, then run
 
 What is stored: text, tables, the text line of each figure ("<Figure size ... with N Axes>")
 the HTML of audio players with the sound replaced by a placeholder, and that of animations with
-placeholders for their frames. What is not: images
+placeholders for their frames. What is not: images, widget state
 (nbval ignores them; the website is rendered from a fresh execution) and audio data (FSDD
 recordings, and anything resynthesised from them, must never enter the repository).
 """
@@ -40,6 +40,7 @@ def _placeholders(text: str) -> str:
 
 
 def clean(nb):
+    nb.metadata.pop("widgets", None)  # widget state: the values of a live explorer, images and sound
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -60,7 +61,10 @@ def clean(nb):
 def main(paths):
     for path in map(Path, paths):
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=1800, kernel_name="python3",
+        # cells tagged skip-execution (a live widget such as the guidance explorer) are left
+        # unrun here, as the website build leaves them
+        NotebookClient(nb, timeout=1800, kernel_name="python3", store_widget_state=False,
+                       skip_cells_with_tag="skip-execution",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         nbformat.write(clean(nb), path)
         size = path.stat().st_size
