@@ -143,8 +143,10 @@ def spectrogram_png(clip: Clip, profile: Profile) -> bytes:
 
 
 def _audio_tag(clip: Clip, sample_rate: int) -> str:
+    """A compact player (four columns of them fit a book page's width)."""
     data = base64.b64encode(wav_bytes(clip.wave, sample_rate)).decode()
-    return f'<audio controls preload="none" src="data:audio/wav;base64,{data}"></audio>'
+    return (f'<audio controls preload="none" style="width:8.5em;height:2.2em" title="{html.escape(clip.title)}" '
+            f'src="data:audio/wav;base64,{data}"></audio>')
 
 
 class Gallery:
@@ -177,10 +179,10 @@ class Gallery:
         verdict = ""
         if clip.heard is not None:
             mark = "" if rows > 1 else ("✓ " if clip.heard == clip.digit else "✗ ")
-            verdict = f'<br><span style="font-size:85%">{mark}heard “{html.escape(clip.heard)}”</span>'
+            verdict = f'<br><span style="font-size:80%">{mark}heard “{html.escape(clip.heard)}”</span>'
         span = f' rowspan="{rows}"' if rows > 1 else ""
-        note = '<span style="font-size:85%">one clip for every digit</span><br>' if rows > 1 else ""
-        return f'<td style="text-align:center"{span}>{note}{_audio_tag(clip, self.sample_rate)}{verdict}</td>'
+        note = '<span style="font-size:80%">one clip for every digit</span><br>' if rows > 1 else ""
+        return f'<td style="text-align:center;padding:0.2em"{span}>{note}{_audio_tag(clip, self.sample_rate)}{verdict}</td>'
 
     def _table(self, model: str) -> str:
         head = "".join(f'<th style="text-align:center">γ = {g:g}</th>' for g in self.gammas)
