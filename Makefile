@@ -19,7 +19,7 @@ NOTEBOOKS := $(sort $(wildcard book/[0-9]*.ipynb))
 # The order `make test` hands files to its processes: the longest chapters first, so that short
 # test files fill the gaps at the end; a chapter that reads another's samples from the run cache
 # comes after it (7 after 6; 9 after 5 and 6). Chapters not named here run after these.
-FIRST := 08_little_data_and_zero_shot 05_classifier_guidance 06_score_subnet 04_noise_conditioned_classifier \
+FIRST := 06_score_subnet 08_little_data_and_zero_shot 05_classifier_guidance 04_noise_conditioned_classifier \
   07_gradient_taps 09_evaluating_generated_speech 03_diffusion_in_log_mel
 TEST_ORDER := $(filter $(NOTEBOOKS),$(FIRST:%=book/%.ipynb)) $(filter-out $(FIRST:%=book/%.ipynb),$(NOTEBOOKS)) tests
 

@@ -274,8 +274,11 @@ class GuidanceExplorer:
         self.last = clip
         return clip
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self):
+        # (display() of the widget itself works under ipywidgets 7, which Colab has, and 8)
+        from IPython.display import display
+
+        display(self.widget)
 
     def __repr__(self) -> str:
         return (f"GuidanceExplorer({self.model.value}, {self.digit.value}, γ = {self.gamma.value:g}, "

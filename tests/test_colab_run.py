@@ -48,7 +48,10 @@ def reader(tmp_path, monkeypatch):
     work.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("SCORELAB_FSDD", str(fsdd_root_or_none()))
-    for var in ("SCORELAB_DATA", "SCORELAB_SYNTH", "SCORELAB_RUN_CACHE", "SCORELAB_EVAL_CLASSIFIER"):
+    # (the run's sample cache, SCORELAB_RUN_CACHE, is kept: keyed by the exact weights, it gives the
+    # chapter's clips back only where the models it fetched are the ones its own nbval run sampled
+    # with, and what is tested here is the reader's setting, not the sampling a second time)
+    for var in ("SCORELAB_DATA", "SCORELAB_SYNTH", "SCORELAB_EVAL_CLASSIFIER"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("SCORELAB_DEVICE", "cpu")
     return home, work

@@ -85,7 +85,7 @@ def test_the_gallery_cells_are_the_explorers_clips(models):
     torch.testing.assert_close(explored.log_mel, gallery.clip(SUBNET, "four", 3.0).log_mel, atol=1e-4, rtol=1e-4)
 
 
-def test_the_explorer_shows_the_clip_for_its_choices(models):
+def test_the_explorer_shows_the_clip_for_its_choices(models, monkeypatch):
     pytest.importorskip("ipywidgets", reason="the explorer's widgets need ipywidgets (the book extra)")
     explorer = GuidanceExplorer(models, model=UNET, digit="one", gamma=1.0, steps=2, seed=0)
     assert explorer.last is None and explorer.image.value == b""
@@ -102,7 +102,11 @@ def test_the_explorer_shows_the_clip_for_its_choices(models):
     assert not explorer.button.disabled
     again = guided_clips(models, SUBNET, "six", gamma=4.5, steps=5, seed=9)[0]
     torch.testing.assert_close(again.log_mel, clip.log_mel, atol=1e-4, rtol=1e-4)
-    assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    explorer._ipython_display_()  # what ending a cell with the explorer does
+    assert shown == [explorer.widget]
+    assert "application/vnd.jupyter.widget-view+json" in explorer.widget._repr_mimebundle_()
 
 
 def test_the_explorer_says_what_went_wrong_beside_the_button(models):
