@@ -42,6 +42,15 @@ def wav_bytes(wave: torch.Tensor | np.ndarray, sample_rate: int = 16000, peak: f
     return buf.getvalue()
 
 
+def audio_element(wave: torch.Tensor | np.ndarray, sample_rate: int = 16000, peak: float | None = 0.9,
+                  preload: str = "metadata", attributes: str = "") -> str:
+    """An HTML <audio> player with the clip inlined as a base64 WAV (`attributes`: more HTML
+    attributes, such as a style)."""
+    data = base64.b64encode(wav_bytes(wave, sample_rate, peak)).decode()
+    extra = f" {attributes}" if attributes else ""
+    return f'<audio controls preload="{preload}"{extra} src="data:audio/wav;base64,{data}"></audio>'
+
+
 class Players:
     """A row of labelled audio players; displays itself in a notebook."""
 
@@ -51,11 +60,10 @@ class Players:
     def _repr_html_(self) -> str:
         cells = []
         for label, clip in self.clips.items():
-            data = base64.b64encode(wav_bytes(clip, self.sample_rate, self.peak)).decode()
             cells.append(
                 '<figure style="display:inline-block;margin:0 1em 0.5em 0">'
                 f'<figcaption style="font-size:90%">{html.escape(label)}</figcaption>'
-                f'<audio controls preload="metadata" src="data:audio/wav;base64,{data}"></audio></figure>'
+                f'{audio_element(clip, self.sample_rate, self.peak)}</figure>'
             )
         return '<div class="scorelab-players">' + "".join(cells) + "</div>"
 

@@ -12,7 +12,6 @@ one seed is what guidance made of one start.
 """
 from __future__ import annotations
 
-import base64
 import html
 import io
 import time
@@ -23,7 +22,7 @@ import torch
 from .audio import LOG_MEL_CEILING, GriffinLim, LogMel, normalize, to_audio
 from .classify import predict
 from .config import Profile
-from .display import plot_log_mels, wav_bytes
+from .display import audio_element, plot_log_mels, wav_bytes
 from .generate import generate, to_log_mel
 from .kinds import guiding_classifier
 
@@ -144,9 +143,8 @@ def spectrogram_png(clip: Clip, profile: Profile) -> bytes:
 
 def _audio_tag(clip: Clip, sample_rate: int) -> str:
     """A compact player (four columns of them fit a book page's width)."""
-    data = base64.b64encode(wav_bytes(clip.wave, sample_rate)).decode()
-    return (f'<audio controls preload="none" style="width:8.5em;height:2.2em" title="{html.escape(clip.title)}" '
-            f'src="data:audio/wav;base64,{data}"></audio>')
+    return audio_element(clip.wave, sample_rate, preload="none",
+                         attributes=f'style="width:8.5em;height:2.2em" title="{html.escape(clip.title)}"')
 
 
 class Gallery:
