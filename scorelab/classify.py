@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from . import run_cache
 from .audio import LogMel, log_mels_of_files, normalize, to_audio
 from .config import DIGITS, MelConfig
 from .kinds import get_kind
@@ -44,13 +45,25 @@ def predict(classifier, x: torch.Tensor, sigma: float = 0.01, batch: int | None 
 
 @torch.no_grad()
 def accuracy_by_noise(classifier, x: torch.Tensor, labels: torch.Tensor, sigmas, seed: int = 0) -> list[float]:
-    """Accuracy on x + sigma z for each sigma (one fixed noise draw per sigma and seed)."""
-    gen = torch.Generator().manual_seed(seed)
-    accs = []
-    for sigma in sigmas:
-        noisy = x + float(sigma) * torch.randn(x.shape, generator=gen)
-        accs.append(float((predict(classifier, noisy, sigma) == labels).float().mean()))
-    return accs
+    """Accuracy on x + sigma z for each sigma (one fixed noise draw per sigma and seed). With
+    $SCORELAB_RUN_CACHE set, an identical earlier call's accuracies are read back
+    (`scorelab.run_cache`: same weights, data, sigmas, seed and device)."""
+    sigmas = [float(s) for s in sigmas]
+
+    def compute():
+        gen = torch.Generator().manual_seed(seed)
+        accs = []
+        for sigma in sigmas:
+            noisy = x + sigma * torch.randn(x.shape, generator=gen)
+            accs.append((predict(classifier, noisy, sigma) == labels).float().mean())
+        return torch.stack(accs).double()
+
+    def describe():
+        return {"what": "accuracy-by-noise", "classifier": run_cache.module_digest(classifier),
+                "x": run_cache.tensor_digest(x), "labels": run_cache.tensor_digest(torch.as_tensor(labels)),
+                "sigmas": sigmas, "seed": seed, "device": str(device_of(classifier))}
+
+    return [float(a) for a in run_cache.cached(describe, compute)]
 
 
 def label_of_file(name: str, label_names: tuple[str, ...]) -> int | None:

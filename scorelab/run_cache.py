@@ -2,10 +2,11 @@
 
 Several chapters draw the same clips: chapter 7 compares its variant with chapter 6's guided
 ScoreSubnet clips, and chapter 9 scores the guided clips of chapters 5 and 6; chapter 9, the
-report and their tests extract the features of the same 2000 reference clips. With the
-environment variable SCORELAB_RUN_CACHE set to a folder, `scorelab.generate.generate` and
-`scorelab.evaluate.reference_features` keep what they compute there and an identical later call,
-in any process, reads it back. `make test`, `make book` and `make outputs` point it at a fresh
+report and their tests extract the features of the same 2000 reference clips; a chapter run
+again as a Colab reader runs it measures the same accuracies. With the environment variable
+SCORELAB_RUN_CACHE set to a folder, `scorelab.generate.generate`,
+`scorelab.evaluate.reference_features` and `scorelab.classify.accuracy_by_noise` keep what they
+compute there and an identical later call, in any process, reads it back. `make test`, `make book` and `make outputs` point it at a fresh
 folder for each run, so every run still computes everything once; without the variable nothing
 is kept.
 
@@ -66,6 +67,16 @@ def module_digest(module: torch.nn.Module | None) -> str | None:
         v = value.detach().cpu().contiguous().reshape(-1)
         digest.update(f"{name}:{v.dtype}:{tuple(value.shape)}".encode())
         digest.update(v.view(torch.uint8).numpy().tobytes() if v.numel() else b"")
+    return digest.hexdigest()
+
+
+def tensor_digest(tensor: torch.Tensor | None) -> str | None:
+    """sha256 of a tensor's exact values, dtype and shape (data handed to a cached call)."""
+    if tensor is None:
+        return None
+    v = tensor.detach().cpu().contiguous().reshape(-1)
+    digest = hashlib.sha256(f"{v.dtype}:{tuple(tensor.shape)}".encode())
+    digest.update(v.view(torch.uint8).numpy().tobytes() if v.numel() else b"")
     return digest.hexdigest()
 
 

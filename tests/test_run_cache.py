@@ -123,3 +123,46 @@ def test_reference_features_are_read_back_until_a_file_changes(tmp_path, monkeyp
     write_wav(folder / "one_1.wav", tone(900, 0.5, 16000, amp=0.1), 16000)  # another recording, same name
     changed = reference_features(judge, str(folder))
     assert judge.calls == 2 and not torch.equal(changed.features, first.features)
+
+
+class CountingClassifier(nn.Module):
+    """Two classes by the sign of a clip's mean, counting its forward passes (in the class: a
+    module's own plain attributes are part of its digest)."""
+
+    calls = 0
+
+    def __init__(self):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x, sigma):
+        CountingClassifier.calls += 1
+        m = x.mean(dim=(1, 2, 3)) + self.bias
+        return torch.stack([-m, m], dim=1)
+
+
+def test_accuracy_by_noise_is_read_back_until_the_data_or_classifier_changes(tmp_path, monkeypatch):
+    from scorelab.classify import accuracy_by_noise
+
+    x = torch.cat([torch.full((4, 1, 2, 3), -1.0), torch.full((4, 1, 2, 3), 1.0)])
+    labels = torch.tensor([0] * 4 + [1] * 4)
+    clf = CountingClassifier()
+    CountingClassifier.calls = 0
+    monkeypatch.delenv("SCORELAB_RUN_CACHE", raising=False)
+    plain = accuracy_by_noise(clf, x, labels, [0.1, 30.0], seed=2)
+    assert plain[0] == 1.0 and plain[1] < 1.0 and clf.calls == 2
+
+    monkeypatch.setenv("SCORELAB_RUN_CACHE", str(tmp_path))
+    CountingClassifier.calls = 0
+    assert accuracy_by_noise(clf, x, labels, [0.1, 30.0], seed=2) == plain and clf.calls == 2
+    assert accuracy_by_noise(clf, x, labels, [0.1, 30.0], seed=2) == plain and clf.calls == 2  # read back
+    for changed in ({"x": -x}, {"labels": 1 - labels}, {"sigmas": [0.1, 20.0]}, {"seed": 3}):
+        args = {"x": x, "labels": labels, "sigmas": [0.1, 30.0], "seed": 2, **changed}
+        before = clf.calls
+        accuracy_by_noise(clf, **args)
+        assert clf.calls > before, changed
+    with torch.no_grad():
+        clf.bias.fill_(0.5)
+    before = clf.calls
+    accuracy_by_noise(clf, x, labels, [0.1, 30.0], seed=2)
+    assert clf.calls > before
