@@ -107,7 +107,7 @@ book: setup $(SITE_STATIC)/mathjax/tex-mml-chtml.js
 	@$(FRESH_RUN_CACHE) $(VENV)/bin/jupyter-book build . --all -W --keep-going
 	@$(MAKE) --no-print-directory check-site
 
-# every page of the built website opened in headless Chromium, offline; one screenshot per page
+# every page of the built website opened in headless Chromium, offline; a screenshot of every page
 check-site:
 	$(PY) book/_tools/check_site.py _build/html --screenshots _build/screenshots
 	@echo "website: _build/html/index.html (screenshots and site-check.json in _build/screenshots)"

@@ -186,6 +186,31 @@ def test_missing_chromium_says_how_to_install_it(monkeypatch):
 
 @needs_browser
 @pytest.mark.slow
+def test_a_tall_page_is_screenshot_whole_in_parts(tmp_path, driver, monkeypatch):
+    from PIL import Image
+
+    root = tmp_path / "site"
+    root.mkdir()
+    # a red band at the top, a blue one at the foot: the last part must end at the page's foot
+    (root / "tall.html").write_text(_page('<div style="height:300px;background:#f00"></div><p>Tall.</p>'
+                                          '<div style="height:1900px"></div>'
+                                          '<div style="height:300px;background:#00f"></div>', head=""))
+    monkeypatch.setattr(check_site, "SCREENSHOT_MAX_HEIGHT", 1000)
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    with check_site.serve(root) as base:
+        report = check_site.check_page(driver, base, "tall.html", shots)[0]
+    assert report.problems == []
+    files = sorted(p.name for p in shots.glob("*.png"))
+    assert files == ["tall-2.png", "tall-3.png", "tall.png"]
+    first, last = Image.open(shots / "tall.png").convert("RGB"), Image.open(shots / "tall-3.png").convert("RGB")
+    assert first.height <= 1000 and last.height <= 1000
+    assert first.getpixel((first.width // 2, 20))[:3] == (255, 0, 0)
+    assert last.getpixel((last.width // 2, last.height - 20))[:3] == (0, 0, 255)
+
+
+@needs_browser
+@pytest.mark.slow
 @pytest.mark.skipif(not (BUILT_SITE / "index.html").is_file(),
                     reason=f"no built website in {BUILT_SITE}: `make book` builds it (and runs this check on it)")
 def test_the_built_website_has_no_problem(tmp_path):

@@ -8,7 +8,8 @@ other host name fails to resolve), so a page that needs a CDN fails here as it w
 A page fails when it does not render (no text), when an image does not load, when an `<audio>`
 element has no source the browser can play, when a link inside the site points to a missing page
 or anchor, when maths is left as raw LaTeX, or when a script raises an error or a resource fails
-to load. One screenshot per page goes into the screenshots folder, with `site-check.json`: what
+to load. A screenshot of every page goes into the screenshots folder (a page taller than
+SCREENSHOT_MAX_HEIGHT in several: NAME.png, NAME-2.png, ...), with `site-check.json`: what
 was counted on each page (figures, animations, audio players, formulas) and every problem found.
 Exits with 1 when there is a problem. Needs Chromium and its driver (Debian: `apt-get install
 chromium chromium-driver`, which `make` does) and selenium (`pip install -e ".[book]"`).
@@ -33,7 +34,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 # what the browser may wait for, per page
 LOAD_TIMEOUT_S = 120
 MEDIA_TIMEOUT_S = 20
-# the tallest screenshot taken (pixels); a longer page is cut here
+# the tallest screenshot taken (pixels); a longer page is taken in several, one below the other
 SCREENSHOT_MAX_HEIGHT = 16000
 # folders of a Sphinx build that hold no pages a reader navigates to
 NOT_PAGES = ("_static", "_sources", "_images", "_downloads", "_sphinx_design_static")
@@ -201,12 +202,23 @@ def pages_of(root: Path) -> list[str]:
     return sorted(pages, key=lambda p: p != "index.html")
 
 
-def _screenshot(driver, path: Path, height: int) -> None:
+def _screenshot(driver, path: Path, height: int) -> list[Path]:
+    """The whole page, `height` pixels tall, as PNG files: `path`, and for a page taller than
+    SCREENSHOT_MAX_HEIGHT (about what Chromium can capture at once) `NAME-2.png`, `NAME-3.png`, ...
+    further down (the last one ends at the page's foot). Returns the files written."""
     width = driver.get_window_size()["width"]
-    driver.set_window_size(width, max(600, min(height, SCREENSHOT_MAX_HEIGHT)))
+    window = max(600, min(height, SCREENSHOT_MAX_HEIGHT))
+    driver.set_window_size(width, window)
     time.sleep(0.2)
-    driver.save_screenshot(str(path))
+    files = []
+    for part, top in enumerate(range(0, max(height, 1), SCREENSHOT_MAX_HEIGHT), start=1):
+        driver.execute_script("window.scrollTo(0, arguments[0]);", min(top, max(0, height - window)))
+        time.sleep(0.1)
+        files.append(path if part == 1 else path.with_name(f"{path.stem}-{part}{path.suffix}"))
+        driver.save_screenshot(str(files[-1]))
+    driver.execute_script("window.scrollTo(0, 0);")
     driver.set_window_size(width, 900)
+    return files
 
 
 _REFRESH = re.compile(r"""<meta\s+http-equiv=["']refresh["']\s+content=["']\d+;\s*url=([^"']+)["']""", re.I)
@@ -279,7 +291,8 @@ def broken_links(root: Path, base: str, links: dict[str, list[str]], anchors: di
 
 def check_site(root: str | Path, screenshots: str | Path | None = None, log=print) -> list[PageReport]:
     """Open every page of the built site in `root` and return a report per page (`problems` empty
-    on a page that is fine). With `screenshots`, one PNG per page and site-check.json go there."""
+    on a page that is fine). With `screenshots`, each page's screenshot (NAME.png, and NAME-2.png ... for
+    a tall page) and site-check.json go there."""
     root = Path(root)
     if not (root / "index.html").is_file():
         raise FileNotFoundError(f"{root} holds no built website (no index.html): build it first with `make book`")
@@ -307,7 +320,7 @@ def check_site(root: str | Path, screenshots: str | Path | None = None, log=prin
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("site", nargs="?", default="_build/html", help="the built website (default _build/html)")
-    parser.add_argument("--screenshots", help="folder for one screenshot per page and site-check.json")
+    parser.add_argument("--screenshots", help="folder for the screenshots of every page and site-check.json")
     args = parser.parse_args()
     try:
         reports = check_site(args.site, args.screenshots)
