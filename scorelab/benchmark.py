@@ -6,6 +6,9 @@ shape, so no data set is needed, and measures steps per second after a warm-up (
 torch.compile and cuDNN autotuning). `time_sampling` times guided and unguided sampling the same
 way. `estimate` turns both into the time the profile's full training run and an evaluation set
 would take: a projection from measured speeds, not a measurement of the full run.
+Every timed step is also counted (`utilisation.count_flops`, backward passes included), so each
+row says how many TFLOP/s it achieved and what fraction of the device's peak that is
+(`utilisation.device_peaks`: a known GPU's data sheet, else matrix products measured on it).
 `python -m scorelab benchmark --profile paper` prints the table.
 """
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 
 import torch
 
+from . import run_cache
 from .config import Profile, config_to_dict
 from .devices import default_device
 from .guidance import DEFAULT_GAMMA
@@ -28,6 +32,7 @@ from .markdown import markdown_table
 from .models import build_model, count_parameters
 from .sde import make_sde
 from .train import METRICS, read_metrics, train
+from .utilisation import count_flops, device_peaks, utilisation
 
 KINDS = TIMED  # the kinds a reproduction trains, in its order (`scorelab.kinds`)
 
@@ -63,7 +68,20 @@ def time_training(kind: str, profile: Profile, steps: int = 5, warmup: int = 2, 
     by_step = {r["step"]: r["elapsed_s"] for r in rows}
     seconds = by_step[warmup + steps] - by_step.get(warmup, 0.0)
     return {"steps_per_s": steps / seconds, "seconds_per_step": seconds / steps, "batch_size": cfg.batch_size,
-            "trainable_params": count_parameters(model, trainable_only=True), "timed_steps": steps}
+            "trainable_params": count_parameters(model, trainable_only=True), "timed_steps": steps,
+            "flops_per_step": cfg.batch_size * training_flops_per_clip(kind, profile)}
+
+
+def training_flops_per_clip(kind: str, profile: Profile) -> float:
+    """FLOPs of one training step of `kind` for one clip: the loss's forward pass and its backward
+    pass (the optimiser's update is not counted). Counted on the CPU at batch 1; a step at batch
+    B costs B times as much (every layer works per clip)."""
+    model = _model(kind, profile)
+    x, y = _inputs(profile, 1)
+    gen = torch.Generator().manual_seed(1)
+    t, z = torch.rand(1, generator=gen), torch.randn(x.shape, generator=gen)
+    objective = objective_for(kind, make_sde(profile.sde))
+    return count_flops(lambda: objective(model, x, y, t, z).backward())
 
 
 def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAMMA, clips: int = 16, steps: int = 2,
@@ -71,7 +89,9 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAM
     """Seconds per generated clip with the profile's sampler and number of steps, projected from
     `steps` timed sampler steps on one batch of `clips` clips after one untimed warm-up call
     (16, the batch `generate` and `report` sample in; a GPU is faster per clip in larger batches).
-    gamma None samples unguided. Returns {"seconds_per_clip", "timed_seconds", "timed_steps"}."""
+    gamma None samples unguided. Returns {"seconds_per_clip", "timed_seconds", "timed_steps",
+    "flops_per_clip" (projected to the profile's steps, as the seconds are), "timed_flops" (the
+    counted work of the timed call)}."""
     model = _model(kind, profile).to(device).eval()
     spare = None if get_kind(kind).on_classifier else build_model("classifier", profile).to(device).eval()
     classifier = guiding_classifier(kind, model, spare)
@@ -85,11 +105,15 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAM
             torch.cuda.synchronize()
         return time.perf_counter() - started
 
-    run(1)  # warm-up
-    seconds = run(steps)
+    with run_cache.disabled():  # timed and counted work must run, not be read back
+        run(1)  # warm-up
+        seconds = run(steps)
+        one = {**guided, "labels": labels[:1]} if guided else {}
+        flops = clips * count_flops(lambda: generate(model, profile, 1, steps=steps, device=device, **one))
     per_step = seconds / steps
     return {"seconds_per_clip": per_step * profile.sample.steps / clips, "timed_seconds": seconds,
-            "timed_steps": steps}
+            "timed_steps": steps, "flops_per_clip": flops / clips * profile.sample.steps / steps,
+            "timed_flops": flops}
 
 
 def _device_name(device: str) -> str:
@@ -108,20 +132,33 @@ def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_ste
     if unknown:
         raise ValueError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
     device = device or str(default_device())
+    peaks = device_peaks(device)
+    train_precision = "bf16" if (profile.train.amp if profile.train.amp is not None
+                                 else device.startswith("cuda")) else "fp32"
     rows = []
     for kind in kinds:
         log(f"timing {kind} on {device} ...")
         t = time_training(kind, profile, steps=train_steps, device=device)
         row = {"model": kind, "device": device, "device_name": _device_name(device), **t,
-               "train_hours": profile.train.steps * t["seconds_per_step"] / 3600}
+               "train_hours": profile.train.steps * t["seconds_per_step"] / 3600, "peaks": peaks,
+               "train_precision": train_precision}
+        row.update(_prefixed("train_", utilisation(t["flops_per_step"], t["seconds_per_step"], peaks[train_precision])))
         if kind != "classifier":
             for key, gamma in (("sample_s_per_clip", DEFAULT_GAMMA), ("sample_s_per_clip_unguided", None)):
-                row[key] = time_sampling(kind, profile, gamma=gamma, clips=sample_batch,
-                                         device=device)["seconds_per_clip"]
+                s = time_sampling(kind, profile, gamma=gamma, clips=sample_batch, device=device)
+                row[key] = s["seconds_per_clip"]
+                if gamma is not None:  # the guided clip is what an evaluation set samples
+                    row["sample_flops_per_clip"] = s["flops_per_clip"]
+                    row["sample_precision"] = "fp32"
+                    row.update(_prefixed("sample_", utilisation(s["timed_flops"], s["timed_seconds"], peaks["fp32"])))
             row["sample_batch"] = sample_batch
             row["eval_hours"] = eval_clips * row["sample_s_per_clip"] / 3600
         rows.append(row)
     return rows
+
+
+def _prefixed(prefix: str, values: dict) -> dict:
+    return {prefix + k: v for k, v in values.items()}
 
 
 def comparison_hours(rows: list[dict], clips: int = 2048, gammas=(1.0, 10.0)) -> dict:
@@ -158,6 +195,14 @@ def _trainable_now(kind: str, profile: Profile) -> int | None:
         return None
 
 
+def _rate(row: dict, prefix: str) -> str:
+    """"12.3 (1.2 % of bf16)": a row's achieved TFLOP/s and its share of the device's peak."""
+    if prefix + "tflops" not in row:
+        return "–"
+    rate, share, precision = row[prefix + "tflops"], row.get(prefix + "of_peak"), row.get(prefix + "precision", "?")
+    return f"{rate:.3g} ({100 * share:.2g} % of {precision})" if share is not None else f"{rate:.3g} (no {precision} peak)"
+
+
 def format_estimate(rows: list[dict], profile: Profile, eval_clips: int = 2048) -> str:
     """A Markdown table of `estimate` rows; a row measured on a model of another size than the
     profile builds today is marked, with the command that measures it again."""
@@ -169,6 +214,9 @@ def format_estimate(rows: list[dict], profile: Profile, eval_clips: int = 2048) 
               f"{profile.train.steps} steps",
               f"s per guided clip ({profile.sample.sampler}, {profile.sample.steps} steps, batch {batch})",
               f"{eval_clips} guided clips"]
+    counted = any("train_tflops" in r for r in rows)  # rows measured before FLOPs were counted have none
+    if counted:
+        header += ["training: TFLOP/s (of peak)", "guided sampling: TFLOP/s (of peak)"]
     stale, cells = [], []
     for r in rows:
         clip = f"{r['sample_s_per_clip']:.2f}" if "sample_s_per_clip" in r else "–"
@@ -181,8 +229,15 @@ def format_estimate(rows: list[dict], profile: Profile, eval_clips: int = 2048) 
                          f"model. `python -m scorelab benchmark --profile {profile.name} --models {r['model']}` measures it again.")
         cells.append([f"{r['model']}{mark}", f"{r['trainable_params'] / 1e6:.2f} M", f"{r['seconds_per_step']:.3f}",
                       _hours(r["train_hours"]), clip, _hours(r.get("eval_hours", math.nan))])
+        if counted:
+            cells[-1] += [_rate(r, "train_"), _rate(r, "sample_")]
     lines = [f"Measured on {device}; full-run times are projections from the timed steps.", "",
              markdown_table(header, cells)]
+    peaks = next((r["peaks"] for r in rows if "peaks" in r), None)
+    if counted and peaks:
+        shown = ", ".join(f"{k} {v:.3g} TFLOP/s" for k, v in peaks.items() if k != "source" and v is not None)
+        lines += ["", f"TFLOP/s are FLOPs counted by scorelab (backward passes included) over the measured time; "
+                      f"peaks of this device: {shown} ({peaks['source']})."]
     lines += ["", *stale] if stale else []
     if {r["model"] for r in rows} >= set(KINDS):
         total = comparison_hours(rows, eval_clips)

@@ -106,6 +106,18 @@ def _locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def disabled():
+    """Inside the block nothing is read back or kept: for work that must run, such as a timed or
+    counted call (`scorelab.benchmark`)."""
+    saved = os.environ.pop(ENV, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ[ENV] = saved
+
+
 def cached(parts: dict | Callable[[], dict], compute: Callable[[], object]):
     """compute(), or what an earlier call with the same `parts` (and the same code, torch and
     CPU settings) stored; plain compute() when no cache folder is set. `parts` may be a function

@@ -67,7 +67,15 @@ def test_estimate_and_its_table_on_the_micro_profile():
             assert r["eval_hours"] == pytest.approx(10 * r["sample_s_per_clip"] / 3600)
             assert r["sample_batch"] == 3
         assert r["device"] == "cpu" and "threads" in r["device_name"]
+        # counted work over measured time, against matrix products measured on this CPU
+        assert r["flops_per_step"] > 0 and r["train_precision"] == "fp32"
+        assert r["train_tflops"] == pytest.approx(r["flops_per_step"] / r["seconds_per_step"] / 1e12)
+        assert r["train_of_peak"] == pytest.approx(r["train_tflops"] / r["peaks"]["fp32"])
+        assert r["peaks"]["source"] == "measured matrix products on this device"
+        if r["model"] != "classifier":
+            assert r["sample_flops_per_clip"] > 0 and 0 < r["sample_of_peak"] and r["sample_precision"] == "fp32"
     table = format_estimate(rows, profile, eval_clips=10)
+    assert "% of fp32) |" in table and "peaks of this device: bf16" in table
     assert "steps, batch 3) |" in table
     assert "| subnet-gradtaps |" in table and "whole comparison" in table and "Measured on cpu (" in table
     assert "*" not in table  # every row measured on today's models
@@ -94,3 +102,43 @@ def test_benchmark_command_refuses_an_empty_sample_batch(capsys):
 
     assert main(["benchmark", "--profile", "micro", "--models", "unet", "--sample-batch", "0"]) == 2
     assert "sample batch must be at least 1, got 5 and 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["unet", "subnet"])
+def test_a_training_step_costs_its_batch_times_one_clip(kind):
+    import torch
+
+    from scorelab.benchmark import _inputs, _model, training_flops_per_clip
+    from scorelab.kinds import objective_for
+    from scorelab.sde import make_sde
+    from scorelab.utilisation import count_flops
+
+    profile = get_profile("micro")
+    model, (x, y) = _model(kind, profile), _inputs(profile, 4)
+    t, z = torch.rand(4), torch.randn(x.shape)
+    objective = objective_for(kind, make_sde(profile.sde))
+    whole = count_flops(lambda: objective(model, x, y, t, z).backward())
+    assert whole > 0 and training_flops_per_clip(kind, profile) * 4 == pytest.approx(whole, rel=1e-9)
+
+
+@pytest.mark.slow
+def test_timed_sampling_is_never_read_back_from_the_run_cache(tmp_path, monkeypatch):
+    from scorelab.benchmark import time_sampling
+
+    monkeypatch.setenv("SCORELAB_RUN_CACHE", str(tmp_path))
+    first = time_sampling("unet", get_profile("micro"), clips=2, steps=1)
+    assert first["timed_flops"] > 0 and first["flops_per_clip"] > 0
+    assert list(tmp_path.iterdir()) == []  # nothing kept, so nothing can be read back next time
+
+
+def test_rows_measured_before_flops_were_counted_keep_their_table():
+    profile = get_profile("micro")
+    rows = [{"model": "unet", "device": "cuda", "trainable_params": 1, "seconds_per_step": 0.1, "train_hours": 1.0,
+             "sample_s_per_clip": 0.2, "eval_hours": 0.1, "sample_batch": 16}]
+    assert "TFLOP/s" not in format_estimate(rows, profile)
+    counted = [{**rows[0], "train_tflops": 14.2, "train_of_peak": 0.0144, "train_precision": "bf16",
+                "sample_tflops": 19.0, "sample_of_peak": None, "sample_precision": "fp32",
+                "peaks": {"bf16": 989.0, "fp32": None, "source": "data sheet (X)"}}]
+    table = format_estimate(counted, profile)
+    assert "| 14.2 (1.4 % of bf16) | 19 (no fp32 peak) |" in table
+    assert "peaks of this device: bf16 989 TFLOP/s (data sheet (X))" in table
