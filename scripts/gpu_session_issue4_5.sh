@@ -23,12 +23,10 @@ python -c "import torch,torchaudio,soundfile,sys;print(sys.version);print(torch.
 el "env: $(tail -1 "$OUT/env.txt")"
 
 # 1. benchmark, alone on the GPU, one model at a time so that a timeout keeps the others
-for mt in classifier:110 unet:150 subnet:90 subnet-gradtaps:90; do
-  m=${mt%%:*}
-  timeout "${mt##*:}" python -m scorelab benchmark --profile "$PROFILE_B" --models "$m" --steps "$BENCH_STEPS" \
-      --device "$DEVICE" --json >"$OUT/bench-$m.json" 2>"$OUT/logs/bench-$m.err"
-  el "benchmark $m rc=$?"
-done
+# (scripts/gpu_utilisation.sh, which now also counts FLOPs and gives each row's share of the peak)
+OUT=$OUT PROFILE_B=$PROFILE_B DEVICE=$DEVICE BENCH_STEPS=$BENCH_STEPS bash scripts/gpu_utilisation.sh \
+    >"$OUT/logs/bench.log" 2>&1
+el "benchmark rc=$?"
 
 # 2. the tiny U-Net trained on from the shipped file; meanwhile the shipped one is judged at more seeds
 python -m scorelab train unet --init book/checkpoints/unet-tiny-fsdd.pt --profile tiny --data fsdd \
