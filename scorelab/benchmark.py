@@ -32,7 +32,7 @@ from .markdown import markdown_table
 from .models import build_model, count_parameters
 from .sde import make_sde
 from .train import METRICS, read_metrics, train
-from .utilisation import count_flops, device_peaks, utilisation
+from .utilisation import count_flops, device_peaks, float_precision, utilisation
 
 KINDS = TIMED  # the kinds a reproduction trains, in its order (`scorelab.kinds`)
 
@@ -133,8 +133,8 @@ def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_ste
         raise ValueError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
     device = device or str(default_device())
     peaks = device_peaks(device)
-    train_precision = "bf16" if (profile.train.amp if profile.train.amp is not None
-                                 else device.startswith("cuda")) else "fp32"
+    amp = profile.train.amp if profile.train.amp is not None else device.startswith("cuda")
+    train_precision = "bf16" if amp else float_precision(device)
     rows = []
     for kind in kinds:
         log(f"timing {kind} on {device} ...")
@@ -149,8 +149,9 @@ def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_ste
                 row[key] = s["seconds_per_clip"]
                 if gamma is not None:  # the guided clip is what an evaluation set samples
                     row["sample_flops_per_clip"] = s["flops_per_clip"]
-                    row["sample_precision"] = "fp32"
-                    row.update(_prefixed("sample_", utilisation(s["timed_flops"], s["timed_seconds"], peaks["fp32"])))
+                    row["sample_precision"] = float_precision(device)
+                    row.update(_prefixed("sample_", utilisation(s["timed_flops"], s["timed_seconds"],
+                                                                peaks[row["sample_precision"]])))
             row["sample_batch"] = sample_batch
             row["eval_hours"] = eval_clips * row["sample_s_per_clip"] / 3600
         rows.append(row)

@@ -3,9 +3,10 @@
 Work is counted, not assumed: `count_flops` runs a call under scorelab's own FLOP counter
 (`compute.CountFlops`, the formulas of `torch.utils.flop_counter`, backward passes included).
 Divided by a measured time it gives the achieved TFLOP/s, which `device_peaks` sets against the
-device's peak: the dense (no structured sparsity) bf16 and fp32 figures of a known GPU's data
-sheet, or, for any other device (a CPU, an unknown GPU), the rate of a large matrix product
-measured on it. A fraction of a data-sheet peak is an upper bound on what is left to gain; a
+device's peak for the precision it ran in (bf16 under autocast; tf32 for float32 convolutions on
+a CUDA GPU, as cuDNN runs them by default; fp32 otherwise): the dense (no structured sparsity)
+figures of a known GPU's data sheet, or, for any other device (a CPU, an unknown GPU), the rate
+of a large matrix product measured on it. A fraction of a data-sheet peak is an upper bound on what is left to gain; a
 fraction of a measured matmul says how far a model is from the device's best case for its dtype.
 """
 from __future__ import annotations
@@ -17,16 +18,17 @@ import torch
 
 from .compute import CountFlops
 
-# Dense TFLOP/s from NVIDIA's data sheets (SXM forms unless named): bf16 on tensor cores, fp32
-# without them. None: the GPU has no bf16 tensor cores. Matched against torch's device name.
+# Dense TFLOP/s from NVIDIA's data sheets (SXM forms unless named): bf16 and tf32 on tensor
+# cores, fp32 without them. None: the GPU has no such tensor cores. Matched against torch's
+# device name.
 KNOWN_PEAKS: dict[str, dict[str, float | None]] = {
-    r"\bH200\b": {"bf16": 989.0, "fp32": 67.0},
-    r"\bH100\b.*\bPCIe\b": {"bf16": 756.0, "fp32": 51.0},
-    r"\bH100\b": {"bf16": 989.0, "fp32": 67.0},
-    r"\bA100\b": {"bf16": 312.0, "fp32": 19.5},
-    r"\bL4\b": {"bf16": 121.0, "fp32": 30.3},
-    r"\bT4\b": {"bf16": None, "fp32": 8.1},
-    r"\bV100\b": {"bf16": None, "fp32": 15.7},
+    r"\bH200\b": {"bf16": 989.0, "tf32": 495.0, "fp32": 67.0},
+    r"\bH100\b.*\bPCIe\b": {"bf16": 756.0, "tf32": 378.0, "fp32": 51.0},
+    r"\bH100\b": {"bf16": 989.0, "tf32": 495.0, "fp32": 67.0},
+    r"\bA100\b": {"bf16": 312.0, "tf32": 156.0, "fp32": 19.5},
+    r"\bL4\b": {"bf16": 121.0, "tf32": 60.0, "fp32": 30.3},
+    r"\bT4\b": {"bf16": None, "tf32": None, "fp32": 8.1},
+    r"\bV100\b": {"bf16": None, "tf32": None, "fp32": 15.7},
 }
 
 
@@ -74,16 +76,23 @@ def known_peaks(device_name: str) -> dict[str, float | None] | None:
 
 
 def device_peaks(device="cpu", measure=measured_matmul_tflops) -> dict:
-    """{"bf16": TFLOP/s or None, "fp32": TFLOP/s, "source": where they come from} for `device`:
-    a known GPU's data sheet, else matrix products measured on it."""
+    """{"bf16", "tf32", "fp32": TFLOP/s or None, "source": where they come from} for `device`:
+    a known GPU's data sheet, else matrix products measured on it (no tf32 figure then)."""
     device = torch.device(device)
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
         peaks = known_peaks(name)
         if peaks is not None:
             return {**peaks, "source": f"data sheet ({name}, dense)"}
-    return {"bf16": measure(device, torch.bfloat16), "fp32": measure(device, torch.float32),
+    return {"bf16": measure(device, torch.bfloat16), "tf32": None, "fp32": measure(device, torch.float32),
             "source": "measured matrix products on this device"}
+
+
+def float_precision(device) -> str:
+    """What float32 convolutions run in on `device`: "tf32" on a CUDA GPU where cuDNN may use
+    TF32 tensor cores (PyTorch's default), else "fp32"."""
+    cuda = torch.device(device).type == "cuda"
+    return "tf32" if cuda and torch.backends.cudnn.allow_tf32 else "fp32"
 
 
 def utilisation(flops: float, seconds: float, peak_tflops: float | None) -> dict:
