@@ -30,6 +30,7 @@ from .generate import generate
 from .kinds import TIMED, get_kind, guiding_classifier, objective_for
 from .markdown import markdown_table
 from .models import build_model, count_parameters
+from .sampling import score_evaluations
 from .sde import make_sde
 from .train import METRICS, read_metrics, train
 from .utilisation import count_flops, device_peaks, float_precision, utilisation
@@ -86,8 +87,9 @@ def training_flops_per_clip(kind: str, profile: Profile) -> float:
 
 def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAMMA, clips: int = 16, steps: int = 2,
                   device: str = "cpu") -> dict:
-    """Seconds per generated clip with the profile's sampler and number of steps, projected from
-    `steps` timed sampler steps on one batch of `clips` clips after one untimed warm-up call
+    """Seconds per generated clip with the profile's sampler and number of steps, projected (by
+    the number of score evaluations, `sampling.score_evaluations`) from `steps` timed sampler
+    steps on one batch of `clips` clips after one untimed warm-up call
     (16, the batch `generate` and `report` sample in; a GPU is faster per clip in larger batches).
     gamma None samples unguided. Returns {"seconds_per_clip", "timed_seconds", "timed_steps",
     "flops_per_clip" (projected to the profile's steps, as the seconds are), "timed_flops" (the
@@ -110,10 +112,13 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAM
         seconds = run(steps)
         one = {**guided, "labels": labels[:1]} if guided else {}
         flops = clips * count_flops(lambda: generate(model, profile, 1, steps=steps, device=device, **one))
-    per_step = seconds / steps
-    return {"seconds_per_clip": per_step * profile.sample.steps / clips, "timed_seconds": seconds,
-            "timed_steps": steps, "flops_per_clip": flops / clips * profile.sample.steps / steps,
-            "timed_flops": flops}
+    # projected by score evaluations, not steps: Heun's last step has no correction, so 2 timed
+    # steps evaluate the score 3 times where the profile's 100 evaluate it 199 times
+    sde = make_sde(profile.sde)
+    scale = (score_evaluations(profile.sample.sampler, sde, profile.sample.steps)
+             / score_evaluations(profile.sample.sampler, sde, steps) / clips)
+    return {"seconds_per_clip": seconds * scale, "timed_seconds": seconds, "timed_steps": steps,
+            "flops_per_clip": flops * scale, "timed_flops": flops}
 
 
 def _device_name(device: str) -> str:

@@ -178,6 +178,20 @@ SAMPLERS = {
 }
 
 
+def score_evaluations(name: str, sde: SDE, steps: int, **kwargs) -> int:
+    """How many times sampler `name` evaluates the score in `steps` steps (Heun: 2 steps - 1;
+    Euler-Maruyama: steps), counted by running it on one number with a zero score."""
+    calls = 0
+
+    def zero_score(x, sigma):
+        nonlocal calls
+        calls += 1
+        return torch.zeros_like(x)
+
+    get_sampler(name)(zero_score, sde, (1, 1, 1, 1), steps, generator=torch.Generator().manual_seed(0), **kwargs)
+    return calls
+
+
 def get_sampler(name: str):
     try:
         return SAMPLERS[name]

@@ -142,3 +142,14 @@ def test_rows_measured_before_flops_were_counted_keep_their_table():
     table = format_estimate(counted, profile)
     assert "| 14.2 (1.4 % of bf16) | 19 (no fp32 peak) |" in table
     assert "peaks of this device: bf16 989 TFLOP/s (data sheet (X))" in table
+
+
+@pytest.mark.slow
+def test_sampling_time_and_work_are_projected_by_score_evaluations():
+    from scorelab.benchmark import time_sampling
+
+    profile = get_profile("micro")  # Heun, 4 steps: 7 evaluations; 2 timed steps: 3
+    assert (profile.sample.sampler, profile.sample.steps) == ("heun", 4)
+    s = time_sampling("unet", profile, clips=2, steps=2)
+    assert s["seconds_per_clip"] == pytest.approx(s["timed_seconds"] / 2 * 7 / 3)
+    assert s["flops_per_clip"] == pytest.approx(s["timed_flops"] / 2 * 7 / 3)

@@ -83,3 +83,14 @@ def test_x_init_is_the_starting_point():
     a = heun_sampler(exact_score(sde), sde, (4, 3), 5, x_init=start)
     b = heun_sampler(exact_score(sde), sde, (4, 3), 5, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("name, steps, expected", [("heun", 1, 1), ("heun", 4, 7), ("heun", 100, 199),
+                                                   ("euler_maruyama", 4, 4), ("reverse_diffusion", 4, 4),
+                                                   ("pc", 4, 8)])
+def test_each_sampler_says_how_often_it_evaluates_the_score(name, steps, expected):
+    from scorelab.config import SDEConfig
+    from scorelab.sampling import score_evaluations
+    from scorelab.sde import make_sde
+
+    assert score_evaluations(name, make_sde(SDEConfig()), steps) == expected
