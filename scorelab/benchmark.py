@@ -6,7 +6,7 @@ shape, so no data set is needed, and measures steps per second after a warm-up (
 torch.compile and cuDNN autotuning). `time_sampling` times guided and unguided sampling the same
 way. `estimate` turns both into the time the profile's full training run and an evaluation set
 would take: a projection from measured speeds, not a measurement of the full run.
-Every timed step is also counted (`utilisation.count_flops`, backward passes included), so each
+Every timed step is also counted (`compute.count_flops`, backward passes included), so each
 row says how many TFLOP/s it achieved and what fraction of the device's peak that is
 (`utilisation.device_peaks`: a known GPU's data sheet, else matrix products measured on it).
 `python -m scorelab benchmark --profile paper` prints the table.
@@ -26,6 +26,7 @@ from .config import Profile, config_to_dict
 from .devices import default_device
 from .guidance import DEFAULT_GAMMA
 from .comparison import REGIMES, paper_rows
+from .compute import count_flops
 from .generate import generate
 from .kinds import TIMED, get_kind, guiding_classifier, objective_for
 from .markdown import markdown_table
@@ -33,7 +34,7 @@ from .models import build_model, count_parameters
 from .sampling import score_evaluations
 from .sde import make_sde
 from .train import METRICS, read_metrics, train
-from .utilisation import count_flops, device_peaks, float_precision, utilisation
+from .utilisation import device_peaks, float_precision, utilisation
 
 KINDS = TIMED  # the kinds a reproduction trains, in its order (`scorelab.kinds`)
 
@@ -86,14 +87,14 @@ def training_flops_per_clip(kind: str, profile: Profile) -> float:
 
 
 def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAMMA, clips: int = 16, steps: int = 2,
-                  device: str = "cpu") -> dict:
+                  device: str = "cpu", count: bool = True) -> dict:
     """Seconds per generated clip with the profile's sampler and number of steps, projected (by
     the number of score evaluations, `sampling.score_evaluations`) from `steps` timed sampler
     steps on one batch of `clips` clips after one untimed warm-up call
     (16, the batch `generate` and `report` sample in; a GPU is faster per clip in larger batches).
     gamma None samples unguided. Returns {"seconds_per_clip", "timed_seconds", "timed_steps",
     "flops_per_clip" (projected to the profile's steps, as the seconds are), "timed_flops" (the
-    counted work of the timed call)}."""
+    counted work of the timed call)}; the last two only with `count`."""
     model = _model(kind, profile).to(device).eval()
     spare = None if get_kind(kind).on_classifier else build_model("classifier", profile).to(device).eval()
     classifier = guiding_classifier(kind, model, spare)
@@ -111,14 +112,15 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAM
         run(1)  # warm-up
         seconds = run(steps)
         one = {**guided, "labels": labels[:1]} if guided else {}
-        flops = clips * count_flops(lambda: generate(model, profile, 1, steps=steps, device=device, **one))
+        flops = clips * count_flops(lambda: generate(model, profile, 1, steps=steps, device=device, **one)) \
+            if count else None
     # projected by score evaluations, not steps: Heun's last step has no correction, so 2 timed
     # steps evaluate the score 3 times where the profile's 100 evaluate it 199 times
     sde = make_sde(profile.sde)
     scale = (score_evaluations(profile.sample.sampler, sde, profile.sample.steps)
              / score_evaluations(profile.sample.sampler, sde, steps) / clips)
-    return {"seconds_per_clip": seconds * scale, "timed_seconds": seconds, "timed_steps": steps,
-            "flops_per_clip": flops * scale, "timed_flops": flops}
+    timed = {"seconds_per_clip": seconds * scale, "timed_seconds": seconds, "timed_steps": steps}
+    return {**timed, "flops_per_clip": flops * scale, "timed_flops": flops} if count else timed
 
 
 def _device_name(device: str) -> str:
@@ -150,7 +152,8 @@ def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_ste
         row.update(_prefixed("train_", utilisation(t["flops_per_step"], t["seconds_per_step"], peaks[train_precision])))
         if kind != "classifier":
             for key, gamma in (("sample_s_per_clip", DEFAULT_GAMMA), ("sample_s_per_clip_unguided", None)):
-                s = time_sampling(kind, profile, gamma=gamma, clips=sample_batch, device=device)
+                s = time_sampling(kind, profile, gamma=gamma, clips=sample_batch, device=device,
+                                  count=gamma is not None)
                 row[key] = s["seconds_per_clip"]
                 if gamma is not None:  # the guided clip is what an evaluation set samples
                     row["sample_flops_per_clip"] = s["flops_per_clip"]

@@ -44,11 +44,17 @@ class CountFlops(TorchDispatchMode):
         return self.flops / 2
 
 
-def count_macs(fn, *args, **kwargs) -> float:
-    """MACs of one call fn(*args, **kwargs), backward passes it runs included."""
+def count_flops(fn, *args, **kwargs) -> float:
+    """FLOPs of one call fn(*args, **kwargs) (2 per multiply-accumulate), backward passes it runs
+    included."""
     with CountFlops() as counter:
         fn(*args, **kwargs)
-    return counter.macs
+    return float(counter.flops)
+
+
+def count_macs(fn, *args, **kwargs) -> float:
+    """MACs of one call fn(*args, **kwargs), backward passes it runs included."""
+    return count_flops(fn, *args, **kwargs) / 2
 
 
 def macs_by_part(fn, parts: dict[str, list[nn.Module]], rest: str = "everything else") -> dict[str, float]:

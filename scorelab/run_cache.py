@@ -6,8 +6,8 @@ report and their tests extract the features of the same 2000 reference clips; a 
 again as a Colab reader runs it measures the same accuracies. With the environment variable
 SCORELAB_RUN_CACHE set to a folder, `scorelab.generate.generate`,
 `scorelab.evaluate.reference_features` and `scorelab.classify.accuracy_by_noise` keep what they
-compute there and an identical later call, in any process, reads it back. `make test`, `make book` and `make outputs` point it at a fresh
-folder for each run, so every run still computes everything once; without the variable nothing
+compute there and an identical later call, in any process, reads it back. `make test`,
+`make book` and `make outputs` point it at a fresh folder for each run, so every run still computes everything once; without the variable nothing
 is kept.
 
 The key holds everything that decides the result: the exact weights and settings of the
@@ -64,19 +64,23 @@ def module_digest(module: torch.nn.Module | None) -> str | None:
                     if not k.startswith("_") and isinstance(v, (bool, int, float, str, tuple, type(None)))}
         digest.update(f"{name}:{type(sub).__qualname__}:{sorted(settings.items())!r}".encode())
     for name, value in module.state_dict().items():
-        v = value.detach().cpu().contiguous().reshape(-1)
-        digest.update(f"{name}:{v.dtype}:{tuple(value.shape)}".encode())
-        digest.update(v.view(torch.uint8).numpy().tobytes() if v.numel() else b"")
+        _add_tensor(digest, value, f"{name}:")
     return digest.hexdigest()
+
+
+def _add_tensor(digest, tensor: torch.Tensor, prefix: str = "") -> None:
+    """Feed a tensor's dtype, shape and exact bytes into a hashlib digest."""
+    v = tensor.detach().cpu().contiguous().reshape(-1)
+    digest.update(f"{prefix}{v.dtype}:{tuple(tensor.shape)}".encode())
+    digest.update(v.view(torch.uint8).numpy().tobytes() if v.numel() else b"")
 
 
 def tensor_digest(tensor: torch.Tensor | None) -> str | None:
     """sha256 of a tensor's exact values, dtype and shape (data handed to a cached call)."""
     if tensor is None:
         return None
-    v = tensor.detach().cpu().contiguous().reshape(-1)
-    digest = hashlib.sha256(f"{v.dtype}:{tuple(tensor.shape)}".encode())
-    digest.update(v.view(torch.uint8).numpy().tobytes() if v.numel() else b"")
+    digest = hashlib.sha256()
+    _add_tensor(digest, tensor)
     return digest.hexdigest()
 
 

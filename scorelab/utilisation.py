@@ -1,6 +1,6 @@
 """How much of a device's arithmetic a timed step uses.
 
-Work is counted, not assumed: `count_flops` runs a call under scorelab's own FLOP counter
+Work is counted, not assumed: `compute.count_flops` runs a call under scorelab's own FLOP counter
 (`compute.CountFlops`, the formulas of `torch.utils.flop_counter`, backward passes included).
 Divided by a measured time it gives the achieved TFLOP/s, which `device_peaks` sets against the
 device's peak for the precision it ran in (bf16 under autocast; tf32 for float32 convolutions on
@@ -16,7 +16,6 @@ import time
 
 import torch
 
-from .compute import CountFlops
 
 # Dense TFLOP/s from NVIDIA's data sheets (SXM forms unless named): bf16 and tf32 on tensor
 # cores, fp32 without them. None: the GPU has no such tensor cores. Matched against torch's
@@ -30,13 +29,6 @@ KNOWN_PEAKS: dict[str, dict[str, float | None]] = {
     r"\bT4\b": {"bf16": None, "tf32": None, "fp32": 8.1},
     r"\bV100\b": {"bf16": None, "tf32": None, "fp32": 15.7},
 }
-
-
-def count_flops(fn, *args, **kwargs) -> float:
-    """FLOPs of one call fn(*args, **kwargs) (2 per multiply-accumulate), backward passes included."""
-    with CountFlops() as counter:
-        fn(*args, **kwargs)
-    return float(counter.flops)
 
 
 def _sync(device: torch.device) -> None:

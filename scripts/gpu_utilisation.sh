@@ -28,11 +28,11 @@ import json, sys
 from pathlib import Path
 
 from scorelab import get_profile
-from scorelab.benchmark import format_estimate
+from scorelab.benchmark import KINDS, format_estimate
 
 out, profile = Path(sys.argv[1]), sys.argv[2]
 rows, train_steps = [], None
-for name in ("classifier", "unet", "subnet", "subnet-gradtaps"):
+for name in KINDS:
     path = out / f"bench-{name}.json"
     try:
         part = json.loads(path.read_text())

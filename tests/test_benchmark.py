@@ -111,7 +111,7 @@ def test_a_training_step_costs_its_batch_times_one_clip(kind):
     from scorelab.benchmark import _inputs, _model, training_flops_per_clip
     from scorelab.kinds import objective_for
     from scorelab.sde import make_sde
-    from scorelab.utilisation import count_flops
+    from scorelab.compute import count_flops
 
     profile = get_profile("micro")
     model, (x, y) = _model(kind, profile), _inputs(profile, 4)

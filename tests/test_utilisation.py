@@ -3,7 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from scorelab.utilisation import (count_flops, device_peaks, float_precision, known_peaks, measured_matmul_tflops,
+from scorelab.compute import count_flops
+from scorelab.utilisation import (device_peaks, float_precision, known_peaks, measured_matmul_tflops,
                                   utilisation)
 
 
