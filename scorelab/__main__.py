@@ -11,12 +11,13 @@ import time
 from pathlib import Path
 
 from .audio.vocoders import VOCODERS
-from .benchmark import estimate, format_estimate
+from .benchmark import estimate, format_estimate, format_peers, peer_rows, time_diffwave, vocoder_macs_per_second
 from .classify import classify_folder
 from .compute import PAPER_TABLE, compute_table, format_table
 from .config import DIGITS, TrainConfig, get_profile
 from .metrics import IS_ESTIMATORS
 from .data import SOURCES, prepare
+from .devices import default_device
 from .evaluate import SC09Extractor, ScorelabExtractor, default_eval_classifier, evaluate_folder, format_result
 from .generate import sample_to_folder
 from .guidance import DEFAULT_GAMMA
@@ -29,6 +30,7 @@ from .runs import train_score_model
 from .sampling import SAMPLERS
 from .shipped import MANIFEST, differences, recorded_files, write_manifest
 from .train import steps_per_second
+from .utilisation import device_peaks
 
 
 def _labels(text: str | None) -> tuple[str, ...]:
@@ -142,10 +144,20 @@ def cmd_benchmark(args) -> int:
     rows = estimate(profile, _labels(args.models) if args.models else TIMED, device=args.device,
                     train_steps=args.steps, eval_clips=args.clips, sample_batch=args.sample_batch,
                     log=(lambda *a: None) if args.json else print)
+    result = {"profile": args.profile, "train_steps": profile.train.steps, "rows": rows}
+    if args.peer:
+        device = rows[0]["device"] if rows else args.device or str(default_device())
+        if not args.json:
+            print(f"timing diffwave on {device} ...")
+        peer = time_diffwave(device, clips=args.sample_batch, steps=args.peer_steps, peaks=device_peaks(device))
+        result.update(peer=peer, peers=peer_rows(rows, peer, profile), vocoder_macs_per_second=vocoder_macs_per_second(profile))
     if args.json:
-        print(json.dumps({"profile": args.profile, "train_steps": profile.train.steps, "rows": rows}, indent=1))
-    else:
-        print(f"\nprofile {args.profile}:\n\n{format_estimate(rows, profile, args.clips)}")
+        print(json.dumps(result, indent=1))
+        return 0
+    print(f"\nprofile {args.profile}:\n\n{format_estimate(rows, profile, args.clips)}")
+    if args.peer:
+        print(f"\nPer generated second of audio, beside DiffWave (SC09 unconditional: 36 layers, 256 channels):\n\n"
+              f"{format_peers(result['peers'], result['vocoder_macs_per_second'])}")
     return 0
 
 
@@ -308,6 +320,10 @@ def _cost_parsers(commands) -> None:
                          help="clips sampled together when timing sampling (default 16, as report samples)")
     bench_p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     bench_p.add_argument("--json", action="store_true", help="machine-readable output")
+    bench_p.add_argument("--peer", action="store_true",
+                         help="also time DiffWave's SC09 model (random weights) and compare work and seconds per "
+                              "generated second")
+    bench_p.add_argument("--peer-steps", type=int, default=2, help="timed DiffWave steps (of its 200; default 2)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,6 +31,8 @@ from .generate import generate
 from .kinds import TIMED, get_kind, guiding_classifier, objective_for
 from .markdown import markdown_table
 from .models import build_model, count_parameters
+from .nets.diffwave import DiffWave, DiffWaveConfig, ancestral_sample, macs_per_generated_second
+from .nets.hifigan import HiFiGANGenerator
 from .sampling import score_evaluations
 from .sde import make_sde
 from .train import METRICS, read_metrics, train
@@ -121,6 +123,90 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAM
              / score_evaluations(profile.sample.sampler, sde, steps) / clips)
     timed = {"seconds_per_clip": seconds * scale, "timed_seconds": seconds, "timed_steps": steps}
     return {**timed, "flops_per_clip": flops * scale, "timed_flops": flops} if count else timed
+
+
+def time_diffwave(device: str = "cpu", clips: int = 16, steps: int = 2,
+                  cfg: DiffWaveConfig = DiffWaveConfig.sc09(), peaks: dict | None = None) -> dict:
+    """The peer: seconds per clip of DiffWave's unconditional SC09 model (random weights: speed
+    does not depend on them) with its ancestral sampler, projected to all T steps from `steps`
+    timed steps on `clips` clips after one untimed step, and its counted work. A row of the
+    `peer_table`: {"model", "trainable_params", "sample_s_per_clip", "sample_flops_per_clip",
+    "clip_seconds", "timed_seconds", "timed_steps", "sample_batch", "sampler"} and, with the
+    device's `peaks` (`utilisation.device_peaks`), the achieved TFLOP/s and share of the peak."""
+    if clips < 1 or not 1 <= steps <= cfg.steps:
+        raise ValueError(f"clips must be at least 1 and steps between 1 and {cfg.steps}, got {clips} and {steps}")
+    torch.manual_seed(0)
+    model = DiffWave(cfg).to(device).eval()
+
+    def run(k):
+        started = time.perf_counter()
+        ancestral_sample(model, clips, steps=k, generator=torch.Generator(device=device).manual_seed(0), device=device)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        return time.perf_counter() - started
+
+    run(1)  # warm-up
+    seconds = run(steps)
+    clip_seconds = cfg.clip_samples / cfg.sample_rate
+    flops_per_clip = 2 * macs_per_generated_second(cfg) * clip_seconds
+    row = {"model": "diffwave", "trainable_params": count_parameters(model, trainable_only=True),
+           "sample_s_per_clip": seconds * cfg.steps / steps / clips, "sample_flops_per_clip": flops_per_clip,
+           "clip_seconds": clip_seconds, "timed_seconds": seconds, "timed_steps": steps, "sample_batch": clips,
+           "sampler": f"ancestral, {cfg.steps} steps", "device": device, "device_name": _device_name(device)}
+    if peaks is not None:
+        row["sample_precision"] = float_precision(device)
+        row.update(_prefixed("sample_", utilisation(flops_per_clip * clips * steps / cfg.steps, seconds,
+                                                    peaks[row["sample_precision"]])))
+    return row
+
+
+def vocoder_macs_per_second(profile: Profile) -> float:
+    """MACs of HiFi-GAN V1 (the vocoder the log-Mel models need to be heard) for one second of
+    the profile's log-Mels, counted on a random one."""
+    mel = profile.mel
+    with torch.no_grad():
+        frames = torch.zeros(1, mel.n_mels, round(mel.sample_rate / mel.hop_length))
+        return count_flops(HiFiGANGenerator(n_mels=mel.n_mels), frames) / 2 / (frames.shape[-1] * mel.hop_length
+                                                                                / mel.sample_rate)
+
+
+PEER_NAMES = {"diffwave": "DiffWave (waveform, unconditional)", "unet": "U-Net + Classifier (guided)",
+              "subnet": "ScoreSubnet (guided)"}
+
+
+def peer_rows(rows: list[dict], peer: dict, profile: Profile) -> list[dict]:
+    """DiffWave beside our two guided models, per generated second of audio: {"model", "name",
+    "macs_per_second", "seconds_per_second", "sampler"} (ours: the profile's sampler and steps,
+    guided, as an evaluation set is sampled; the vocoder is not included)."""
+    out = [{"model": "diffwave", "name": PEER_NAMES["diffwave"], "sampler": peer["sampler"],
+            "macs_per_second": peer["sample_flops_per_clip"] / 2 / peer["clip_seconds"],
+            "seconds_per_second": peer["sample_s_per_clip"] / peer["clip_seconds"], **_rates(peer)}]
+    clip = profile.mel.clip_seconds
+    sampler = f"{profile.sample.sampler}, {profile.sample.steps} steps"
+    for r in rows:
+        if r["model"] in PEER_NAMES and "sample_flops_per_clip" in r:
+            out.append({"model": r["model"], "name": PEER_NAMES[r["model"]], "sampler": sampler,
+                        "macs_per_second": r["sample_flops_per_clip"] / 2 / clip,
+                        "seconds_per_second": r["sample_s_per_clip"] / clip, **_rates(r)})
+    return out
+
+
+def _rates(row: dict) -> dict:
+    return {k: row[k] for k in ("sample_tflops", "sample_of_peak", "sample_precision") if k in row}
+
+
+def format_peers(peers: list[dict], vocoder_macs: float | None = None) -> str:
+    """A Markdown table of `peer_rows`, with the ratio of each model's work to DiffWave's."""
+    base = next((p["macs_per_second"] for p in peers if p["model"] == "diffwave"), None)
+    cells = [[p["name"], p["sampler"], f"{p['macs_per_second'] / 1e12:.3g}",
+              f"{base / p['macs_per_second']:.3g}x" if base else "–", f"{p['seconds_per_second']:.3g}",
+              _rate(p, "sample_")] for p in peers]
+    lines = [markdown_table(["model", "sampler", "TMACs per generated second", "less work than DiffWave",
+                             "s per generated second", "TFLOP/s (of peak)"], cells)]
+    if vocoder_macs is not None:
+        lines += ["", f"The log-Mel models' clips are heard through a vocoder: HiFi-GAN V1 adds "
+                      f"{vocoder_macs / 1e9:.3g} GMACs per generated second, once per clip (not in the table)."]
+    return "\n".join(lines)
 
 
 def _device_name(device: str) -> str:

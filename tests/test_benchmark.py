@@ -1,5 +1,6 @@
 """The benchmark: real training and sampling steps timed on random inputs, and the projections
 made from them (the arithmetic is checked with made-up speeds; measured speeds are not asserted)."""
+import dataclasses
 import json
 
 import pytest
@@ -153,3 +154,62 @@ def test_sampling_time_and_work_are_projected_by_score_evaluations():
     s = time_sampling("unet", profile, clips=2, steps=2)
     assert s["seconds_per_clip"] == pytest.approx(s["timed_seconds"] / 2 * 7 / 3)
     assert s["flops_per_clip"] == pytest.approx(s["timed_flops"] / 2 * 7 / 3)
+
+
+SMALL_DIFFWAVE = dict(layers=3, channels=8, dilation_cycle=2, steps=10, clip_samples=800, sample_rate=1600)
+
+
+def test_diffwave_is_timed_and_counted_per_clip_of_its_full_chain():
+    from scorelab.benchmark import time_diffwave
+    from scorelab.nets.diffwave import DiffWaveConfig, macs_per_generated_second
+    from scorelab.utilisation import device_peaks
+
+    cfg = DiffWaveConfig(**SMALL_DIFFWAVE)
+    peaks = {"fp32": 1.0, "tf32": None, "bf16": None, "source": "made up"}
+    row = time_diffwave("cpu", clips=2, steps=3, cfg=cfg, peaks=peaks)
+    assert row["model"] == "diffwave" and row["clip_seconds"] == 0.5 and row["sampler"] == "ancestral, 10 steps"
+    assert row["sample_s_per_clip"] == pytest.approx(row["timed_seconds"] * 10 / 3 / 2)
+    assert row["sample_flops_per_clip"] == 2 * macs_per_generated_second(cfg) * 0.5
+    # the timed work: 3 of the 10 steps for 2 clips, over the timed seconds, against the fp32 peak
+    assert row["sample_tflops"] == pytest.approx(row["sample_flops_per_clip"] * 2 * 3 / 10 / row["timed_seconds"] / 1e12)
+    assert row["sample_of_peak"] == pytest.approx(row["sample_tflops"] / 1.0) and row["sample_precision"] == "fp32"
+    with pytest.raises(ValueError, match="steps between 1 and 10"):
+        time_diffwave("cpu", clips=1, steps=11, cfg=cfg)
+    assert "fp32" in device_peaks("cpu")
+
+
+def test_peers_are_compared_per_generated_second():
+    from scorelab.benchmark import format_peers, peer_rows
+
+    profile = get_profile("micro").replace(mel=dataclasses.replace(get_profile("micro").mel, clip_seconds=0.5))
+    peer = {"model": "diffwave", "sampler": "ancestral, 200 steps", "sample_flops_per_clip": 8e12, "clip_seconds": 1.0,
+            "sample_s_per_clip": 30.0}
+    rows = [{"model": "classifier"},
+            {"model": "unet", "sample_flops_per_clip": 4e11, "sample_s_per_clip": 0.2, "sample_tflops": 2.0,
+             "sample_of_peak": 0.5, "sample_precision": "bf16"},
+            {"model": "subnet", "sample_flops_per_clip": 1e11, "sample_s_per_clip": 0.1}]
+    peers = peer_rows(rows, peer, profile)
+    assert [p["model"] for p in peers] == ["diffwave", "unet", "subnet"]
+    assert [p["macs_per_second"] for p in peers] == [4e12, 4e11, 1e11]  # FLOPs / 2 / clip seconds
+    assert [p["seconds_per_second"] for p in peers] == [30.0, 0.4, 0.2]
+    table = format_peers(peers, vocoder_macs=19e9)
+    assert "| DiffWave (waveform, unconditional) | ancestral, 200 steps | 4 | 1x | 30 | – |" in table
+    assert "| U-Net + Classifier (guided) | heun, 4 steps | 0.4 | 10x | 0.4 | 2 (50 % of bf16) |" in table
+    assert "| ScoreSubnet (guided) | heun, 4 steps | 0.1 | 40x | 0.2 | – |" in table
+    assert "HiFi-GAN V1 adds 19 GMACs per generated second" in table
+
+
+@pytest.mark.slow
+def test_benchmark_command_times_the_peer(capsys, monkeypatch):
+    import functools
+
+    import scorelab.__main__ as cli
+    from scorelab.nets.diffwave import DiffWaveConfig
+
+    small = functools.partial(cli.time_diffwave, cfg=DiffWaveConfig(**SMALL_DIFFWAVE))  # SC09's takes minutes here
+    monkeypatch.setattr(cli, "time_diffwave", small)
+    assert cli.main(["benchmark", "--profile", "micro", "--models", "subnet", "--steps", "1", "--sample-batch", "2",
+                     "--peer", "--peer-steps", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["peer"]["sample_batch"] == 2 and out["peer"]["timed_steps"] == 1 and out["peer"]["sample_of_peak"] > 0
+    assert [p["model"] for p in out["peers"]] == ["diffwave", "subnet"] and out["vocoder_macs_per_second"] > 1e9
