@@ -17,14 +17,16 @@ from .kinds import get_kind, guiding_classifier
 from .models import classifier_labels, load_trained
 from .sampling import get_sampler
 from .sde import make_sde
+from .speed import auto_batch, autocast_score, check_precision
 from .tensors import sample_generators
 
 
 def generate(model, profile: Profile, n: int, sampler: str | None = None, steps: int | None = None,
-             seed: int = 0, cond_fn=None, device="cpu", batch: int = 16, progress: bool = False,
+             seed: int = 0, cond_fn=None, device="cpu", batch: int | str = 16, progress: bool = False,
              classifier=None, labels: torch.Tensor | None = None, gamma: float = DEFAULT_GAMMA,
-             same_start: bool = False) -> torch.Tensor:
-    """n samples in model space, shape (n, 1, n_mels, frames), in batches of `batch`.
+             same_start: bool = False, precision: str = "fp32") -> torch.Tensor:
+    """n samples in model space, shape (n, 1, n_mels, frames), in batches of `batch` ("auto": on
+    a GPU the largest that fits in its memory, `speed.auto_batch`).
 
     With `classifier` and `labels` (n,), each sample is guided toward its label with strength
     gamma (`guidance.guided_score`: a ScoreSubnet built on that classifier runs it forward once
@@ -35,15 +37,24 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
     corrector's step size is a batch mean.
     With `same_start`, every sample starts from sample 0's noise: with a deterministic sampler
     (heun) and one label per sample, what differs between them is what guidance made of it.
+    `precision="bf16"` evaluates the score network (and guidance) under bf16 autocast; the
+    sampler's own arithmetic stays in float32 (`speed.autocast_score`).
     With $SCORELAB_RUN_CACHE set, an identical earlier call's samples are read back instead
     of sampled again (`scorelab.run_cache`; never with a `cond_fn`, which cannot be compared).
     """
     sampler = sampler or profile.sample.sampler
     steps = steps or profile.sample.steps
+    check_precision(precision)
+    if batch == "auto":  # one score evaluation (a one-step sampler) at a small batch measures the memory
+        batch = auto_batch(lambda k: _sample(model, profile, k, sampler, 1, seed, cond_fn, device, k, False, classifier,
+                                             None if labels is None else labels[:k], gamma, same_start, precision),
+                           n, device)
+    if not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be a positive number of clips or 'auto', got {batch!r}")
 
     def sample():
         return _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, progress,
-                       classifier, labels, gamma, same_start)
+                       classifier, labels, gamma, same_start, precision)
 
     if cond_fn is not None:
         return sample()
@@ -51,14 +62,14 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
         return {"what": "samples", "model": run_cache.module_digest(model), "classifier": run_cache.module_digest(classifier),
                 "labels": None if labels is None else torch.as_tensor(labels).tolist(), "gamma": gamma,
                 "n": n, "sampler": sampler, "steps": steps, "seed": seed, "batch": batch, "device": str(device),
-                "same_start": same_start,
+                "same_start": same_start, **({"precision": precision} if precision != "fp32" else {}),
                 "sde": config_to_dict(profile)["sde"], "mel": config_to_dict(profile)["mel"]}
 
     return run_cache.cached(describe, sample)
 
 
 def _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, progress, classifier, labels, gamma,
-            same_start=False):
+            same_start=False, precision="fp32"):
     run = get_sampler(sampler)
     sde = make_sde(profile.sde)
     shape = (1, profile.mel.n_mels, profile.mel.n_frames)
@@ -74,7 +85,8 @@ def _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, pro
         if classifier is not None:  # the guided score, one classifier pass where the model shares it
             y = labels[first:first + size].to(device)
             score_fn = partial(guided_score, model, classifier, labels=y, gamma=gamma)
-        out.append(run(score_fn, sde, (size, *shape), steps, cond_fn=cond_fn, x_init=start[first:first + size],
+        score_fn, extra = autocast_score(score_fn, device, precision), cond_fn and autocast_score(cond_fn, device, precision)
+        out.append(run(score_fn, sde, (size, *shape), steps, cond_fn=extra, x_init=start[first:first + size],
                        generator=sample_generators(seed, first, size, device), device=device,
                        progress=progress).cpu())
     return torch.cat(out)
