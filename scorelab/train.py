@@ -26,6 +26,7 @@ from torch import nn
 
 from .checkpoints import check_config, load_checkpoint, save_atomic
 from .config import TrainConfig
+from .speed import compile_in_pieces
 
 # loss_fn(model, x, y, t, z) -> scalar loss; t: (batch,) uniform in [0, 1), z: noise like x
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -83,10 +84,12 @@ class EMA:
     def update(self, model: nn.Module, step: int) -> None:
         # warm-up of the decay, so early averages are not dominated by the random init
         decay = min(self.decay, (1 + step) / (10 + step))
-        for ema_p, p in zip(self.model.parameters(), model.parameters()):
-            if p.requires_grad:
-                ema_p.lerp_(p.detach(), 1 - decay)
-            else:  # frozen (a subnet's classifier): a constant, copied exactly
+        pairs = list(zip(self.model.parameters(), model.parameters()))
+        trained = [(e, p.detach()) for e, p in pairs if p.requires_grad]
+        if trained:  # one fused update of every tensor (a kernel or two on a GPU, not one per tensor)
+            torch._foreach_lerp_([e for e, _ in trained], [p for _, p in trained], 1 - decay)
+        for ema_p, p in pairs:
+            if not p.requires_grad:  # frozen (a subnet's classifier): a constant, copied exactly
                 ema_p.copy_(p)
         for ema_b, b in zip(self.model.buffers(), model.buffers()):
             ema_b.copy_(b)
@@ -128,15 +131,17 @@ def _truncate_log(path: Path, step: int) -> None:
 
 
 def should_compile(model: nn.Module, requested: bool | None, cuda: bool) -> bool:
-    """Whether to torch.compile `model`: as requested, by default on CUDA only, and never a model
-    with a part marked `compilable = False` (ScoreSubnet differentiates inside its forward pass);
-    asking for it there is an error that says so."""
-    compilable = all(getattr(m, "compilable", True) for m in model.modules())
-    if requested and not compilable:
-        names = sorted({type(m).__name__ for m in model.modules() if not getattr(m, "compilable", True)})
-        raise ValueError(f"{', '.join(names)} cannot be compiled: torch.compile does not trace the "
-                         "torch.autograd.grad in its forward pass (gradient taps); train it with --no-compile")
-    return compilable and (requested if requested is not None else cuda)
+    """Whether to torch.compile `model`: as requested, else by default on CUDA for a model that
+    compiles whole. A model with a part marked `compilable = False` (ScoreSubnet differentiates
+    through its classifier inside its forward pass) is compiled only when asked, and then in
+    pieces (`speed.compile_in_pieces`)."""
+    if requested is not None:
+        return requested
+    return cuda and compiles_whole(model)
+
+
+def compiles_whole(model: nn.Module) -> bool:
+    return all(getattr(m, "compilable", True) for m in model.modules())
 
 
 @dataclass
@@ -187,6 +192,9 @@ def _wrap(model: nn.Module, setup: _Setup) -> nn.Module:
 
         cuda = setup.dist.device.type == "cuda"
         wrapped = DDP(model, device_ids=[setup.dist.device.index] if cuda else None)
+    if setup.compile and not compiles_whole(model):
+        compile_in_pieces(model)  # in place, before the first step; the EMA copy stays as it was
+        return wrapped
     return torch.compile(wrapped) if setup.compile else wrapped
 
 
@@ -217,9 +225,15 @@ def _out_of_time(started: float, time_limit_s: float | None, setup: _Setup) -> b
     return out
 
 
-def _diverged(loss: torch.Tensor, step: int, path: Path) -> TrainingDiverged:
+def defers_finite_check(device: torch.device) -> bool:
+    """Whether `train` checks the loss for NaN and inf only at log, checkpoint and stop steps
+    (on a GPU, where a check every step would wait for the GPU every step)."""
+    return device.type == "cuda"
+
+
+def _diverged(loss: float, step: int, path: Path) -> TrainingDiverged:
     return TrainingDiverged(
-        f"the loss became {loss.item()} at step {step + 1}; stopped without saving. The last good "
+        f"the loss became {loss} at step {step}; stopped without saving. The last good "
         f"checkpoint is {path if path.is_file() else 'none yet'}. Lower the learning rate or check the data for NaNs")
 
 
@@ -242,7 +256,8 @@ def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, c
     main, dev, model = setup.dist.main, setup.dist.device, model.to(setup.dist.device)
     ema = EMA(model, cfg.ema_decay)
     params = [p for p in model.parameters() if p.requires_grad]  # frozen parts get no optimiser state
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    # on a GPU: AdamW's update of every tensor fused into one kernel
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=dev.type == "cuda")
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup(cfg))
     ckpt_path = run_dir / CHECKPOINT
     parts = {"model": model, "ema": ema.model, "optimizer": optimizer, "scheduler": scheduler}
@@ -251,12 +266,20 @@ def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, c
     bar = _progress_bar(cfg.steps, step) if progress and main else None
     started = time.perf_counter()
     model.train()
+    # a GPU is never waited for between log steps: a non-finite loss is recorded on the device and
+    # raised at the next log, checkpoint or stop, before anything is saved (a CPU checks every step)
+    deferred = defers_finite_check(dev)
+    bad = torch.full((2,), -1.0, device=dev)  # (first step whose loss was not finite, that loss)
     while step < cfg.steps:
         index, t, z = _batch(cfg, step, x.shape[0], x.shape[1:], setup)
         with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=setup.amp):
             loss = loss_fn(wrapped, x[index], y[index], t, z)
-        if not torch.isfinite(loss):
-            raise _diverged(loss, step, ckpt_path)
+        if not deferred:
+            if not torch.isfinite(loss):
+                raise _diverged(loss.item(), step + 1, ckpt_path)
+        else:
+            first = (bad[0] < 0) & ~torch.isfinite(loss.detach().float())
+            bad = torch.where(first, torch.stack([torch.tensor(step + 1.0, device=dev), loss.detach().float()]), bad)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
@@ -265,9 +288,13 @@ def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, c
         ema.update(model, step)
         step += 1
         stop = _out_of_time(started, time_limit_s, setup) and step < cfg.steps
+        boundary = step % cfg.log_every == 0 or step % cfg.checkpoint_every == 0 or step == cfg.steps or stop
+        if deferred and boundary and bad[0].item() >= 0:
+            raise _diverged(bad[1].item(), int(bad[0].item()), ckpt_path)
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+            if boundary:
+                bar.set_postfix(loss=f"{loss.item():.4f}")
         if main and (step % cfg.log_every == 0 or step == cfg.steps or stop):  # the stopping step is logged
             elapsed = time.perf_counter() - started
             _log(run_dir / METRICS, {"step": step, "loss": loss.item(), "lr": scheduler.get_last_lr()[0],

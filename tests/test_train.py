@@ -99,6 +99,24 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 5
 
 
+def test_on_a_gpu_a_nan_loss_is_caught_at_the_next_log_step_before_saving(tmp_path, monkeypatch):
+    import scorelab.train as train_module
+
+    monkeypatch.setattr(train_module, "defers_finite_check", lambda device: True)  # as on CUDA
+    calls = {"n": 0}
+
+    def explodes(model, x, y, t, z):
+        calls["n"] += 1
+        loss = _regression(model, x, y, t, z)
+        return loss * float("inf") if calls["n"] in (4, 7) else loss  # the first at no log or checkpoint step
+
+    cfg = dataclasses.replace(CFG, log_every=3)
+    with pytest.raises(TrainingDiverged, match="became inf at step 4.*checkpoint is none yet"):
+        train(Tiny(), explodes, *DATA, cfg, tmp_path, {"what": "test"}, device="cpu", progress=False)
+    assert not (tmp_path / "checkpoint.pt").exists()  # step 5's (ruined) weights were never saved
+    assert calls["n"] == 5  # caught at step 5, the first checkpoint step after it, before saving
+
+
 def test_a_changed_configuration_is_refused_with_the_fields_named(tmp_path):
     train(Tiny(), _regression, *DATA, CFG, tmp_path, {"lr": 1e-3, "width": 4}, device="cpu", progress=False)
     with pytest.raises(ValueError, match=r"lr: 0.001 != 0.01; width: 4 != 8"):
@@ -148,7 +166,7 @@ def test_frozen_parameters_get_no_optimiser_state_and_do_not_change(tmp_path):
     assert not torch.equal(ema.head.weight, model.head.weight)  # the EMA lags the weights
 
 
-def test_subnets_are_never_compiled_and_asking_for_it_says_why(tmp_path):
+def test_what_is_compiled_by_default():
     from scorelab.models import build_model
     from scorelab.train import should_compile
 
@@ -159,10 +177,42 @@ def test_subnets_are_never_compiled_and_asking_for_it_says_why(tmp_path):
     assert not should_compile(subnet, None, cuda=True)  # the default on a GPU leaves it uncompiled
     assert not should_compile(build_model("subnet-gradtaps", profile), None, cuda=True)
     assert should_compile(build_model("classifier", profile), None, cuda=True)
-    with pytest.raises(ValueError, match="ScoreSubnet cannot be compiled.*--no-compile"):
-        train(subnet, _regression, *DATA, dataclasses.replace(CFG, compile=True), tmp_path, {}, device="cpu",
+    assert should_compile(subnet, True, cuda=False)  # asked for: compiled in pieces
+
+
+@pytest.mark.slow
+def test_a_subnet_compiled_in_pieces_trains_as_it_does_eagerly(tmp_path, monkeypatch):
+    import scorelab.train as train_module
+    from scorelab.kinds import objective_for
+    from scorelab.models import build_model
+    from scorelab.sde import make_sde
+    from scorelab.speed import compile_in_pieces
+    from scorelab.train import METRICS, read_metrics
+
+    profile = get_profile("micro")
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn((8, 1, profile.mel.n_mels, profile.mel.n_frames), generator=gen)
+    y = torch.randint(len(profile.data.labels), (8,), generator=gen)
+    objective = objective_for("subnet", make_sde(profile.sde))
+    cfg = TrainConfig(steps=3, batch_size=4, warmup_steps=1, log_every=1, checkpoint_every=100)
+
+    def losses(compile: bool, folder):
+        torch.manual_seed(0)
+        model = build_model("subnet", profile, build_model("classifier", profile))
+        train(model, objective, x, y, dataclasses.replace(cfg, compile=compile), folder, {}, device="cpu",
               progress=False)
-    assert not (tmp_path / "checkpoint.pt").exists()
+        return [row["loss"] for row in read_metrics(folder / METRICS)]
+
+    # aot_eager traces and differentiates as inductor does, without generating code (seconds, not minutes)
+    compiled = []
+    monkeypatch.setattr(train_module, "compile_in_pieces",
+                        lambda model: compiled.append(compile_in_pieces(model, backend="aot_eager")))
+    try:
+        assert losses(True, tmp_path / "pieces") == pytest.approx(losses(False, tmp_path / "eager"), rel=1e-4)
+        assert len(compiled) == 1 and compiled[0] > 10  # the classifier block by block, the subnet layer by layer
+    finally:
+        torch._dynamo.reset()
+
 
 
 @pytest.mark.slow
