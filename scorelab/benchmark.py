@@ -35,6 +35,7 @@ from .nets.diffwave import DiffWave, DiffWaveConfig, ancestral_sample, macs_per_
 from .nets.hifigan import HiFiGANGenerator
 from .sampling import score_evaluations
 from .sde import make_sde
+from .speed import auto_batch, prepare_for_sampling
 from .train import METRICS, read_metrics, train
 from .utilisation import device_peaks, float_precision, utilisation
 
@@ -88,41 +89,150 @@ def training_flops_per_clip(kind: str, profile: Profile) -> float:
     return count_flops(lambda: objective(model, x, y, t, z).backward())
 
 
-def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAMMA, clips: int = 16, steps: int = 2,
-                  device: str = "cpu", count: bool = True) -> dict:
+def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAMMA, clips: int | str = 16,
+                  steps: int = 2, device: str = "cpu", count: bool = True, precision: str = "fp32",
+                  compile: bool = False, channels_last: bool = False, max_clips: int = 2048) -> dict:
     """Seconds per generated clip with the profile's sampler and number of steps, projected (by
     the number of score evaluations, `sampling.score_evaluations`) from `steps` timed sampler
     steps on one batch of `clips` clips after one untimed warm-up call
     (16, the batch `generate` and `report` sample in; a GPU is faster per clip in larger batches).
     gamma None samples unguided. Returns {"seconds_per_clip", "timed_seconds", "timed_steps",
     "flops_per_clip" (projected to the profile's steps, as the seconds are), "timed_flops" (the
-    counted work of the timed call)}; the last two only with `count`."""
+    counted work of the timed call)}; the last two only with `count`.
+    `clips="auto"`: as many as fit in the device's memory (`speed.auto_batch`), at most
+    `max_clips`; `precision`, `compile` and `channels_last` as in `speed` (the warm-up call
+    absorbs compilation)."""
     model = _model(kind, profile).to(device).eval()
     spare = None if get_kind(kind).on_classifier else build_model("classifier", profile).to(device).eval()
     classifier = guiding_classifier(kind, model, spare)
-    labels = torch.zeros(clips, dtype=torch.long)
-    guided = dict(classifier=classifier, labels=labels, gamma=gamma) if gamma is not None else {}
+    all_labels = torch.zeros(max_clips, dtype=torch.long)
+
+    def sample(n, k, **options):
+        guided = dict(classifier=classifier, labels=all_labels[:n], gamma=gamma) if gamma is not None else {}
+        return generate(model, profile, n, steps=k, device=device, batch=n, **guided, **options)
 
     def run(k):
         started = time.perf_counter()
-        generate(model, profile, clips, steps=k, device=device, batch=clips, **guided)
+        sample(clips, k, precision=precision)
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         return time.perf_counter() - started
 
     with run_cache.disabled():  # timed and counted work must run, not be read back
+        # counted and sized on the plain model (FLOPs do not depend on precision or compilation;
+        # a compiled model would compile again for the probe's batch)
+        flops_one = count_flops(lambda: sample(1, steps)) if count else None
+        if clips == "auto":
+            clips = auto_batch(lambda n: sample(n, 1, precision=precision), max_clips, device)
+        prepare_for_sampling(model, classifier, compile=compile, channels_last=channels_last)
         run(1)  # warm-up
         seconds = run(steps)
-        one = {**guided, "labels": labels[:1]} if guided else {}
-        flops = clips * count_flops(lambda: generate(model, profile, 1, steps=steps, device=device, **one)) \
-            if count else None
+    flops = clips * flops_one if count else None
     # projected by score evaluations, not steps: Heun's last step has no correction, so 2 timed
     # steps evaluate the score 3 times where the profile's 100 evaluate it 199 times
     sde = make_sde(profile.sde)
     scale = (score_evaluations(profile.sample.sampler, sde, profile.sample.steps)
              / score_evaluations(profile.sample.sampler, sde, steps) / clips)
-    timed = {"seconds_per_clip": seconds * scale, "timed_seconds": seconds, "timed_steps": steps}
+    timed = {"seconds_per_clip": seconds * scale, "timed_seconds": seconds, "timed_steps": steps, "batch": clips}
     return {**timed, "flops_per_clip": flops * scale, "timed_flops": flops} if count else timed
+
+
+SAMPLING_OPTIONS = {  # what `speed` offers, as time_sampling's keyword arguments
+    "auto batch": {"clips": "auto"},
+    "bf16": {"precision": "bf16"},
+    "compile": {"compile": True},
+    "channels-last": {"channels_last": True},
+}
+
+
+def sampling_speedups(kind: str, profile: Profile, device: str, steps: int = 2, eval_clips: int = 2048,
+                      options: dict = SAMPLING_OPTIONS, batch: int = 16, log=print) -> list[dict]:
+    """Guided sampling of `kind` timed plainly (batch `batch`, float32, eager), with each of
+    `options` alone, and with all of them: one row each, {"model", "variant", "batch",
+    "seconds_per_clip", "eval_seconds" (for `eval_clips` clips), "speedup" (over the plain run)}."""
+    variants = {"plain": {}, **{name: o for name, o in options.items()}}
+    if len(options) > 1:
+        variants["all of them"] = {k: v for o in options.values() for k, v in o.items()}
+    rows = []
+    for name, chosen in variants.items():
+        log(f"timing guided {kind} sampling: {name} ...")
+        t = time_sampling(kind, profile, clips=chosen.get("clips", batch), steps=steps, device=device, count=False,
+                          max_clips=eval_clips, **{k: v for k, v in chosen.items() if k != "clips"})
+        rows.append({"model": kind, "variant": name, "batch": t["batch"], "seconds_per_clip": t["seconds_per_clip"],
+                     "eval_seconds": eval_clips * t["seconds_per_clip"],
+                     "speedup": rows[0]["seconds_per_clip"] / t["seconds_per_clip"] if rows else 1.0})
+        torch._dynamo.reset()  # the next variant's models compile afresh (or not at all)
+    return rows
+
+
+def format_speedups(rows: list[dict], eval_clips: int = 2048) -> str:
+    cells = [[r["model"], r["variant"], str(r["batch"]), f"{r['seconds_per_clip']:.3g}",
+              f"{r['eval_seconds']:.0f}", f"{r['speedup']:.2f}x"] for r in rows]
+    return markdown_table(["model", "sampling", "batch", "s per guided clip", f"s for {eval_clips} clips (projected)",
+                           "speedup"], cells)
+
+
+def training_speedups(kind: str, profile: Profile, device: str, steps: int = 5, batch_factor: int = 4,
+                       log=print) -> list[dict]:
+    """Training steps of `kind` timed plainly (the profile's batch, float32, eager), with bf16
+    autocast, with torch.compile (a ScoreSubnet in pieces), with a `batch_factor` times larger
+    batch, and with all three: one row each, {"model", "variant", "batch_size", "seconds_per_step",
+    "clips_per_s", "tflops", "of_peak" (of the dense bf16 peak, the one the issue of GPU use
+    measures against), "speedup" (clips per second over the plain run's)}. The fused optimiser and
+    the data already on the device are part of every run on a GPU (`train.train`)."""
+    plain = dataclasses.replace(profile.train, amp=False, compile=False)
+    bigger = plain.batch_size * batch_factor
+    variants = {"plain": {}, "bf16": {"amp": True}, "compile": {"compile": True},
+                f"batch {bigger}": {"batch_size": bigger},
+                "all of them": {"amp": True, "compile": True, "batch_size": bigger}}
+    peak = device_peaks(device).get("bf16")
+    rows = []
+    for name, changes in variants.items():
+        log(f"timing {kind} training: {name} ...")
+        t = time_training(kind, profile.replace(train=dataclasses.replace(plain, **changes)), steps=steps, device=device)
+        clips_per_s = t["batch_size"] / t["seconds_per_step"]
+        rate = utilisation(t["flops_per_step"], t["seconds_per_step"], peak)
+        rows.append({"model": kind, "variant": name, "batch_size": t["batch_size"],
+                     "seconds_per_step": t["seconds_per_step"], "clips_per_s": clips_per_s, **rate,
+                     "speedup": clips_per_s / rows[0]["clips_per_s"] if rows else 1.0})
+        torch._dynamo.reset()
+    return rows
+
+
+def format_training_speedups(rows: list[dict]) -> str:
+    cells = [[r["model"], r["variant"], str(r["batch_size"]), f"{r['seconds_per_step']:.3g}", f"{r['clips_per_s']:.3g}",
+              f"{r['tflops']:.3g}", "–" if r.get("of_peak") is None else f"{100 * r['of_peak']:.2g} %",
+              f"{r['speedup']:.2f}x"] for r in rows]
+    return markdown_table(["model", "training", "batch", "s per step", "clips per s", "TFLOP/s", "of bf16 peak",
+                           "speedup"], cells)
+
+
+def time_evaluation_set(kind: str, profile: Profile, device: str, clips: int = 2048, **options) -> dict:
+    """Seconds to sample `clips` guided clips (every digit in turn) with the profile's sampler and
+    steps, measured whole: the figure a projection from a few steps stands in for. `options` as
+    in `speed` (batch="auto", precision, compile, channels_last); random weights."""
+    model = _model(kind, profile).to(device).eval()
+    spare = None if get_kind(kind).on_classifier else build_model("classifier", profile).to(device).eval()
+    classifier = guiding_classifier(kind, model, spare)
+    batch = options.pop("batch", 16)
+    prepare_for_sampling(model, classifier, compile=options.pop("compile", False),
+                         channels_last=options.pop("channels_last", False))
+    labels = torch.arange(clips) % len(profile.data.labels)
+    with run_cache.disabled():
+        if batch == "auto":
+            batch = auto_batch(lambda n: generate(model, profile, n, steps=1, device=device, batch=n, classifier=classifier,
+                                                  labels=labels[:n], **options), clips, device)
+        generate(model, profile, batch, steps=1, device=device, batch=batch, classifier=classifier,
+                 labels=labels[:batch], **options)  # warm-up (compilation)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        x = generate(model, profile, clips, device=device, batch=batch, classifier=classifier, labels=labels, **options)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - started
+    return {"model": kind, "clips": clips, "batch": batch, "seconds": seconds, "finite": bool(torch.isfinite(x).all()),
+            "sampler": profile.sample.sampler, "steps": profile.sample.steps, **options}
 
 
 def time_diffwave(device: str = "cpu", clips: int = 16, steps: int = 2,
@@ -195,14 +305,34 @@ def _rates(row: dict) -> dict:
     return {k: row[k] for k in ("sample_tflops", "sample_of_peak", "sample_precision") if k in row}
 
 
+def counted_peers(profile: Profile, costs: dict[str, dict], gamma: float = DEFAULT_GAMMA) -> list[dict]:
+    """`peer_rows` from counts alone (no timing): DiffWave's MACs per generated second beside
+    those of guided sampling with the profile's sampler and steps, from `compute.compute_table`
+    rows (MACs of one step for one second of audio) times the sampler's score evaluations."""
+    evaluations = score_evaluations(profile.sample.sampler, make_sde(profile.sde), profile.sample.steps)
+    sampler = f"{profile.sample.sampler}, {profile.sample.steps} steps"
+    diffwave = DiffWaveConfig.sc09()
+    rows = [{"model": "diffwave", "name": PEER_NAMES["diffwave"], "sampler": f"ancestral, {diffwave.steps} steps",
+             "macs_per_second": macs_per_generated_second(diffwave)}]
+    for kind, title in (("unet", f"U-Net + Classifier (gamma = {gamma:g})"),
+                        ("subnet", f"ScoreSubnet, conditional (gamma = {gamma:g})")):
+        rows.append({"model": kind, "name": PEER_NAMES[kind], "sampler": sampler,
+                     "macs_per_second": costs[title]["gmacs"] * 1e9 * evaluations})
+    return rows
+
+
 def format_peers(peers: list[dict], vocoder_macs: float | None = None) -> str:
     """A Markdown table of `peer_rows`, with the ratio of each model's work to DiffWave's."""
     base = next((p["macs_per_second"] for p in peers if p["model"] == "diffwave"), None)
     cells = [[p["name"], p["sampler"], f"{p['macs_per_second'] / 1e12:.3g}",
-              f"{base / p['macs_per_second']:.3g}x" if base else "–", f"{p['seconds_per_second']:.3g}",
+              f"{base / p['macs_per_second']:.3g}x" if base else "–",
+              f"{p['seconds_per_second']:.3g}" if "seconds_per_second" in p else "–",
               _rate(p, "sample_")] for p in peers]
-    lines = [markdown_table(["model", "sampler", "TMACs per generated second", "less work than DiffWave",
-                             "s per generated second", "TFLOP/s (of peak)"], cells)]
+    header = ["model", "sampler", "TMACs per generated second", "less work than DiffWave", "s per generated second",
+              "TFLOP/s (of peak)"]
+    if not any("seconds_per_second" in p for p in peers):  # counted, not timed
+        header, cells = header[:4], [c[:4] for c in cells]
+    lines = [markdown_table(header, cells)]
     if vocoder_macs is not None:
         lines += ["", f"The log-Mel models' clips are heard through a vocoder: HiFi-GAN V1 adds "
                       f"{vocoder_macs / 1e9:.3g} GMACs per generated second, once per clip (not in the table)."]

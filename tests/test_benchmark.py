@@ -213,3 +213,16 @@ def test_benchmark_command_times_the_peer(capsys, monkeypatch):
     out = json.loads(capsys.readouterr().out)
     assert out["peer"]["sample_batch"] == 2 and out["peer"]["timed_steps"] == 1 and out["peer"]["sample_of_peak"] > 0
     assert [p["model"] for p in out["peers"]] == ["diffwave", "subnet"] and out["vocoder_macs_per_second"] > 1e9
+
+
+def test_counted_peers_multiply_a_step_by_the_samplers_score_evaluations():
+    from scorelab.benchmark import counted_peers, format_peers
+    from scorelab.nets.diffwave import macs_per_generated_second
+
+    profile = get_profile("micro")  # heun, 4 steps: 7 score evaluations
+    costs = {"U-Net + Classifier (gamma = 3)": {"gmacs": 2.0}, "ScoreSubnet, conditional (gamma = 3)": {"gmacs": 1.0}}
+    peers = counted_peers(profile, costs)
+    assert [p["macs_per_second"] for p in peers] == [macs_per_generated_second(), 14e9, 7e9]
+    table = format_peers(peers)
+    assert table.splitlines()[0] == "| model | sampler | TMACs per generated second | less work than DiffWave |"
+    assert "| ScoreSubnet (guided) | heun, 4 steps | 0.007 | 8.66e+03x |" in table

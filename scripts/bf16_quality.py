@@ -1,0 +1,85 @@
+"""Does bf16 autocast change what the samples sound like? Guided clips of the shipped tiny models,
+sampled in float32 and under bf16 autocast from the same seeds, scored by the evaluation
+classifier: FID against the FSDD training clips and guided agreement (the evaluation
+classifier hears the requested digit). bf16 keeps the quality when its mean differs from
+float32's by no more than float32's own seed-to-seed spread (max - min over seeds).
+
+    python scripts/bf16_quality.py --device cuda --clips 100 --seeds 3 --json out.json
+
+On a CPU without bf16 instructions autocast is about 15 times slower than float32 (emulated),
+so run it where the precision is meant to be used: on a GPU.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from scorelab.audio import to_audio
+from scorelab.evaluate import ScorelabExtractor, features_of, reference_features, scores
+from scorelab.generate import generate
+from scorelab.kinds import guiding_classifier
+from scorelab.models import load_trained
+from scorelab.shipped import shipped_file
+
+
+def quality(kind: str, precision: str, seed: int, clips: int, device: str, extractor, reference) -> dict:
+    model, profile, _ = load_trained(shipped_file(f"checkpoints/{kind}-tiny-fsdd.pt"), device)
+    spare = None if kind.startswith("subnet") else load_trained(shipped_file("checkpoints/classifier-tiny-fsdd.pt"),
+                                                                 device)[0]
+    classifier = guiding_classifier(kind, model, spare)
+    labels = torch.arange(clips) % len(profile.data.labels)
+    started = time.perf_counter()
+    x = generate(model, profile, clips, seed=seed, device=device, batch=min(clips, 256), classifier=classifier,
+                 labels=labels, precision=precision)
+    seconds = time.perf_counter() - started
+    got = scores(features_of(extractor, to_audio(x, profile.mel), labels), reference)
+    return {"model": kind, "precision": precision, "seed": seed, "clips": clips, "fid": got["fid"],
+            "agreement": got["accuracy"], "sampling_s": seconds}
+
+
+def verdicts(rows: list[dict]) -> list[dict]:
+    """Per model and metric: float32's mean and seed-to-seed spread, bf16's mean, and whether the
+    difference of the means is within the spread."""
+    out = []
+    for kind in dict.fromkeys(r["model"] for r in rows):
+        for metric in ("fid", "agreement"):
+            values = {p: [r[metric] for r in rows if r["model"] == kind and r["precision"] == p] for p in ("fp32", "bf16")}
+            mean = {p: sum(v) / len(v) for p, v in values.items()}
+            spread = max(values["fp32"]) - min(values["fp32"])
+            out.append({"model": kind, "metric": metric, "fp32_mean": mean["fp32"], "fp32_spread": spread,
+                        "bf16_mean": mean["bf16"], "within": abs(mean["bf16"] - mean["fp32"]) <= spread})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--clips", type=int, default=100, help="guided clips per set (every digit in turn)")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--models", default="subnet,unet")
+    parser.add_argument("--json", help="write the rows and verdicts here")
+    args = parser.parse_args()
+    extractor = ScorelabExtractor(shipped_file("checkpoints/evalclassifier-tiny-fsdd.pt"), args.device)
+    reference = reference_features(extractor, "fsdd")
+    rows = []
+    for kind in args.models.split(","):
+        for precision in ("fp32", "bf16"):
+            for seed in range(args.seeds):
+                rows.append(quality(kind, precision, seed, args.clips, args.device, extractor, reference))
+                r = rows[-1]
+                print(f"{kind:7} {precision} seed {seed}: FID {r['fid']:.2f}, agreement {100 * r['agreement']:.0f} %, "
+                      f"{r['sampling_s']:.1f} s", flush=True)
+    found = verdicts(rows)
+    for v in found:
+        print(f"{v['model']:7} {v['metric']:9}: fp32 {v['fp32_mean']:.3f} (seed spread {v['fp32_spread']:.3f}), "
+              f"bf16 {v['bf16_mean']:.3f}: {'within' if v['within'] else 'OUTSIDE'} the spread")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"device": args.device, "rows": rows, "verdicts": found}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
