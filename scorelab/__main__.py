@@ -28,9 +28,18 @@ from .nets.score_subnet import FUSIONS
 from .report import paper_rows, run_report
 from .runs import train_score_model
 from .sampling import SAMPLERS
+from .speed import PRECISIONS
 from .shipped import MANIFEST, differences, recorded_files, write_manifest
 from .train import steps_per_second
 from .utilisation import device_peaks
+
+
+def _batch(text: str) -> int | str:
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of clips or 'auto', got {text!r}")
+    return int(text)
 
 
 def _labels(text: str | None) -> tuple[str, ...]:
@@ -41,7 +50,8 @@ def _labels(text: str | None) -> tuple[str, ...]:
 TRAIN_OPTIONS = {"steps": "total optimiser steps (default: the profile's)", "batch_size": "examples per step",
                  "checkpoint_every": "steps between checkpoints", "seed": "training seed (batches, noise, weights)",
                  "amp": "bf16 autocast (default: on for CUDA, off on the CPU)",
-                 "compile": "torch.compile (default: on for CUDA, off on the CPU)"}
+                 "compile": "torch.compile (default: on for CUDA, off on the CPU; a subnet only when asked, "
+                            "then in pieces)"}
 
 
 def _add_config_options(parser, cls, options: dict[str, str]) -> None:
@@ -84,7 +94,8 @@ def cmd_sample(args) -> int:
     started = time.perf_counter()
     paths = sample_to_folder(args.run, args.out, args.n, label=args.label, classifier=args.classifier,
                              sampler=args.sampler, steps=args.steps, seed=args.seed, gamma=args.gamma,
-                             batch=args.batch_size, vocoder=args.vocoder, device=args.device, progress=not args.quiet)
+                             batch=args.batch_size, vocoder=args.vocoder, device=args.device, progress=not args.quiet,
+                             precision=args.precision, compile=args.compile, channels_last=args.channels_last)
     print(f"{len(paths)} clips in {time.perf_counter() - started:.1f} s -> {args.out} (spectrograms.png beside them)")
     return 0
 
@@ -149,7 +160,8 @@ def cmd_benchmark(args) -> int:
         device = rows[0]["device"] if rows else args.device or str(default_device())
         if not args.json:
             print(f"timing diffwave on {device} ...")
-        peer = time_diffwave(device, clips=args.sample_batch, steps=args.peer_steps, peaks=device_peaks(device))
+        clips = args.sample_batch if args.sample_batch != "auto" else 16  # DiffWave is timed at a fixed batch
+        peer = time_diffwave(device, clips=clips, steps=args.peer_steps, peaks=device_peaks(device))
         result.update(peer=peer, peers=peer_rows(rows, peer, profile), vocoder_macs_per_second=vocoder_macs_per_second(profile))
     if args.json:
         print(json.dumps(result, indent=1))
@@ -239,7 +251,13 @@ def _sample_parser(commands) -> None:
     sample_p.add_argument("--steps", type=int, help="sampler steps (default: the profile's)")
     sample_p.add_argument("--sampler", choices=list(SAMPLERS))
     sample_p.add_argument("--seed", type=int, default=0, help="fixes every clip by its index, whatever --batch-size")
-    sample_p.add_argument("--batch-size", type=int, default=16, help="clips sampled at once (memory, not results)")
+    sample_p.add_argument("--batch-size", type=_batch, default="auto",
+                          help="clips sampled at once (memory, not results); default 'auto': on a GPU as many as "
+                               "fit in its memory, 16 on a CPU")
+    sample_p.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                          help="bf16: the score network under bf16 autocast (on a GPU; slow on most CPUs)")
+    sample_p.add_argument("--compile", action="store_true", help="torch.compile the model first (in pieces for a subnet)")
+    sample_p.add_argument("--channels-last", action="store_true", help="convolution weights in the NHWC layout")
     sample_p.add_argument("--vocoder", default="griffinlim", choices=VOCODERS)
     sample_p.add_argument("--label", help="guide toward a word (or comma-separated words, or 'all'); "
                           "files are then named {label}_{index}.wav, N per label")
@@ -316,8 +334,9 @@ def _cost_parsers(commands) -> None:
     bench_p.add_argument("--steps", type=int, default=5, help="timed training steps per model (after 2 warm-up)")
     bench_p.add_argument("--batch-size", type=int, help="training batch (default: the profile's)")
     bench_p.add_argument("--clips", type=int, default=2048, help="guided clips of an evaluation set")
-    bench_p.add_argument("--sample-batch", type=int, default=16,
-                         help="clips sampled together when timing sampling (default 16, as report samples)")
+    bench_p.add_argument("--sample-batch", type=_batch, default=16,
+                         help="clips sampled together when timing sampling (default 16, as report samples; "
+                              "'auto': as many as fit in the GPU's memory)")
     bench_p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     bench_p.add_argument("--json", action="store_true", help="machine-readable output")
     bench_p.add_argument("--peer", action="store_true",

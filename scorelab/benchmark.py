@@ -349,7 +349,7 @@ def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_ste
              eval_clips: int = 2048, sample_batch: int = 16, log=print) -> list[dict]:
     """For each model kind: measured training and sampling speed on `device` and the time they
     project for the profile's `train.steps` and for `eval_clips` guided clips (one row per kind)."""
-    if train_steps < 1 or sample_batch < 1:  # checked before minutes of timing, not after
+    if train_steps < 1 or (sample_batch != "auto" and sample_batch < 1):  # checked before minutes of timing
         raise ValueError(f"timed steps and sample batch must be at least 1, got {train_steps} and {sample_batch}")
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
@@ -372,11 +372,11 @@ def estimate(profile: Profile, kinds=KINDS, device: str | None = None, train_ste
                                   count=gamma is not None)
                 row[key] = s["seconds_per_clip"]
                 if gamma is not None:  # the guided clip is what an evaluation set samples
+                    row["sample_batch"] = s["batch"]
                     row["sample_flops_per_clip"] = s["flops_per_clip"]
                     row["sample_precision"] = float_precision(device)
                     row.update(_prefixed("sample_", utilisation(s["timed_flops"], s["timed_seconds"],
                                                                 peaks[row["sample_precision"]])))
-            row["sample_batch"] = sample_batch
             row["eval_hours"] = eval_clips * row["sample_s_per_clip"] / 3600
         rows.append(row)
     return rows

@@ -17,7 +17,7 @@ from .kinds import get_kind, guiding_classifier
 from .models import classifier_labels, load_trained
 from .sampling import get_sampler
 from .sde import make_sde
-from .speed import auto_batch, autocast_score, check_precision
+from .speed import auto_batch, autocast_score, check_precision, prepare_for_sampling
 from .tensors import sample_generators
 
 
@@ -129,11 +129,14 @@ def requested_labels(label: str, n: int, label_names: tuple[str, ...]) -> tuple[
 
 def sample_to_folder(run: str | os.PathLike, out: str | os.PathLike, n: int = 16, *, label: str | None = None,
                      classifier: str | os.PathLike | None = None, sampler: str | None = None,
-                     steps: int | None = None, seed: int = 0, gamma: float = DEFAULT_GAMMA, batch: int = 16,
-                     vocoder: str = "griffinlim", device: str | None = None, progress: bool = False) -> list[Path]:
+                     steps: int | None = None, seed: int = 0, gamma: float = DEFAULT_GAMMA,
+                     batch: int | str = "auto", vocoder: str = "griffinlim", device: str | None = None,
+                     progress: bool = False, precision: str = "fp32", compile: bool = False,
+                     channels_last: bool = False) -> list[Path]:
     """What `python -m scorelab sample` does: load the model in `run`, draw n clips (with `label`,
     n per requested word, guided with strength gamma by the model's own classifier for a subnet,
-    else by `classifier`), and write them as WAV files and a spectrogram grid into `out`."""
+    else by `classifier`), and write them as WAV files and a spectrogram grid into `out`. `batch`,
+    `precision`, `compile` and `channels_last` as in `scorelab.speed`."""
     device = device or str(default_device())
     model, profile, kind = load_trained(run, device, classifier=classifier)
     ids = names = guide = None
@@ -142,7 +145,8 @@ def sample_to_folder(run: str | os.PathLike, out: str | os.PathLike, n: int = 16
         given = load_trained(classifier, device)[0] if classifier and not own else None
         guide = guiding_classifier(kind, model, given)
         ids, names = requested_labels(label, n, classifier_labels(run if own else classifier))
+    prepare_for_sampling(model, guide, compile=compile, channels_last=channels_last)
     x = generate(model, profile, len(names) if names else n, sampler, steps, seed, device=device, batch=batch,
-                 progress=progress, classifier=guide, labels=ids, gamma=gamma)
+                 progress=progress, classifier=guide, labels=ids, gamma=gamma, precision=precision)
     return write_samples(x, profile, out, names=names, vocoder=vocoder,
                          title=f"{kind}, {sampler or profile.sample.sampler}")

@@ -101,8 +101,11 @@ def test_benchmark_command_prints_json(capsys):
 def test_benchmark_command_refuses_an_empty_sample_batch(capsys):
     from scorelab.__main__ import main
 
-    assert main(["benchmark", "--profile", "micro", "--models", "unet", "--sample-batch", "0"]) == 2
-    assert "sample batch must be at least 1, got 5 and 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--profile", "micro", "--models", "unet", "--sample-batch", "0"])
+    assert "expected a positive number of clips or 'auto', got '0'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="sample batch must be at least 1, got 5 and 0"):
+        estimate(get_profile("micro"), ["unet"], device="cpu", sample_batch=0)
 
 
 @pytest.mark.parametrize("kind", ["unet", "subnet"])

@@ -102,6 +102,13 @@ def test_subnet_and_guided_sampling_end_to_end(speech_commands_root, tmp_path, d
     assert main(["sample", "--run", str(sub), "--n", "2", "--out", str(out), "--label", "zero,two", "--gamma", "3",
                  "--steps", "2", "--device", "cpu", "--quiet"]) == 0
     assert sorted(p.name for p in out.glob("*.wav")) == ["two_000.wav", "two_001.wav", "zero_000.wav", "zero_001.wav"]
+    fast = tmp_path / "fast"  # the GPU options run on a CPU too (bf16 emulated there)
+    assert main(["sample", "--run", str(sub), "--n", "1", "--out", str(fast), "--label", "zero,two", "--steps", "2",
+                 "--device", "cpu", "--quiet", "--batch-size", "1", "--precision", "bf16", "--channels-last"]) == 0
+    assert sorted(p.name for p in fast.glob("*.wav")) == ["two_000.wav", "zero_000.wav"]
+    with pytest.raises(SystemExit):
+        main(["sample", "--run", str(sub), "--out", str(fast), "--batch-size", "0"])
+    assert "expected a positive number of clips or 'auto', got '0'" in capsys.readouterr().err
     assert main(["sample", "--run", str(sub), "--n", "1", "--out", str(out), "--label", "seven",
                  "--steps", "2", "--device", "cpu", "--quiet"]) == 2
     assert "unknown to the classifier" in capsys.readouterr().err
