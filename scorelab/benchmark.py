@@ -146,10 +146,11 @@ SAMPLING_OPTIONS = {  # what `speed` offers, as time_sampling's keyword argument
 
 
 def sampling_speedups(kind: str, profile: Profile, device: str, steps: int = 2, eval_clips: int = 2048,
-                      options: dict = SAMPLING_OPTIONS, batch: int = 16, log=print) -> list[dict]:
+                      options: dict = SAMPLING_OPTIONS, batch: int = 16, log=print, on_row=None) -> list[dict]:
     """Guided sampling of `kind` timed plainly (batch `batch`, float32, eager), with each of
     `options` alone, and with all of them: one row each, {"model", "variant", "batch",
-    "seconds_per_clip", "eval_seconds" (for `eval_clips` clips), "speedup" (over the plain run)}."""
+    "seconds_per_clip", "eval_seconds" (for `eval_clips` clips), "speedup" (over the plain run)},
+    each also passed to `on_row` as soon as it is measured."""
     variants = {"plain": {}, **{name: o for name, o in options.items()}}
     if len(options) > 1:
         variants["all of them"] = {k: v for o in options.values() for k, v in o.items()}
@@ -159,13 +160,16 @@ def sampling_speedups(kind: str, profile: Profile, device: str, steps: int = 2, 
         t = time_sampling(kind, profile, clips=chosen.get("clips", batch), steps=steps, device=device, count=False,
                           max_clips=eval_clips, **{k: v for k, v in chosen.items() if k != "clips"})
         rows.append({"model": kind, "variant": name, "batch": t["batch"], "seconds_per_clip": t["seconds_per_clip"],
-                     "eval_seconds": eval_clips * t["seconds_per_clip"],
+                     "eval_clips": eval_clips, "eval_seconds": eval_clips * t["seconds_per_clip"],
                      "speedup": rows[0]["seconds_per_clip"] / t["seconds_per_clip"] if rows else 1.0})
+        if on_row is not None:
+            on_row(rows[-1])
         torch._dynamo.reset()  # the next variant's models compile afresh (or not at all)
     return rows
 
 
-def format_speedups(rows: list[dict], eval_clips: int = 2048) -> str:
+def format_speedups(rows: list[dict]) -> str:
+    eval_clips = rows[0]["eval_clips"] if rows else 2048
     cells = [[r["model"], r["variant"], str(r["batch"]), f"{r['seconds_per_clip']:.3g}",
               f"{r['eval_seconds']:.0f}", f"{r['speedup']:.2f}x"] for r in rows]
     return markdown_table(["model", "sampling", "batch", "s per guided clip", f"s for {eval_clips} clips (projected)",
@@ -173,12 +177,13 @@ def format_speedups(rows: list[dict], eval_clips: int = 2048) -> str:
 
 
 def training_speedups(kind: str, profile: Profile, device: str, steps: int = 5, batch_factor: int = 4,
-                       log=print) -> list[dict]:
+                       log=print, on_row=None) -> list[dict]:
     """Training steps of `kind` timed plainly (the profile's batch, float32, eager), with bf16
     autocast, with torch.compile (a ScoreSubnet in pieces), with a `batch_factor` times larger
     batch, and with all three: one row each, {"model", "variant", "batch_size", "seconds_per_step",
     "clips_per_s", "tflops", "of_peak" (of the dense bf16 peak, the one the issue of GPU use
-    measures against), "speedup" (clips per second over the plain run's)}. The fused optimiser and
+    measures against), "speedup" (clips per second over the plain run's)}, each also passed to
+    `on_row` as soon as it is measured. The fused optimiser and
     the data already on the device are part of every run on a GPU (`train.train`)."""
     plain = dataclasses.replace(profile.train, amp=False, compile=False)
     bigger = plain.batch_size * batch_factor
@@ -195,6 +200,8 @@ def training_speedups(kind: str, profile: Profile, device: str, steps: int = 5, 
         rows.append({"model": kind, "variant": name, "batch_size": t["batch_size"],
                      "seconds_per_step": t["seconds_per_step"], "clips_per_s": clips_per_s, **rate,
                      "speedup": clips_per_s / rows[0]["clips_per_s"] if rows else 1.0})
+        if on_row is not None:
+            on_row(rows[-1])
         torch._dynamo.reset()
     return rows
 

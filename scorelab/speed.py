@@ -16,6 +16,7 @@ layers one by one; a U-Net, which never differentiates inside, is compiled whole
 from __future__ import annotations
 
 import torch
+import torch._functorch.config as functorch_config
 from torch import nn
 
 PRECISIONS = ("fp32", "bf16")
@@ -99,7 +100,7 @@ def compile_in_pieces(model: nn.Module, classifier: nn.Module | None = None, bac
     inner = getattr(backbone, "classifier", None)
     # the gradient taps and the guidance gradient are two backward passes through one classifier
     # graph (retain_graph), which compiled backwards that donate their buffers refuse
-    torch._functorch.config.donated_buffer = False
+    functorch_config.donated_buffer = False
     count = 0
     for c in {id(c): c for c in (classifier, inner) if c is not None}.values():
         count += _compile_parts(c, (), backend)

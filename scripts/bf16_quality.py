@@ -62,6 +62,8 @@ def main() -> None:
     parser.add_argument("--models", default="subnet,unet")
     parser.add_argument("--json", help="write the rows and verdicts here")
     args = parser.parse_args()
+    if args.clips < 2 or args.seeds < 2:
+        parser.error("--clips and --seeds must be at least 2: FID needs a covariance, the spread two seeds")
     extractor = ScorelabExtractor(shipped_file("checkpoints/evalclassifier-tiny-fsdd.pt"), args.device)
     reference = reference_features(extractor, "fsdd")
     rows = []

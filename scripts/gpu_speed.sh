@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Issue 19 on one GPU, every measurement in under 8 minutes (the sum of the timeouts: 470 s):
-#   1. the paper-profile benchmark of all four models with DiffWave beside them (--peer): FLOPs,
+# Issue 19 on one GPU, every measurement in under 8 minutes (the sum of the timeouts: 480 s):
+#   1. the paper-profile benchmark of ScoreSubnet and the U-Net with DiffWave beside them (--peer): FLOPs,
 #      TFLOP/s and share of the peak per row, with today's defaults ("before");
 #   2. guided sampling, each option alone and all together (scripts/speedups.py sampling);
 #   3. training, each option alone and all together (scripts/speedups.py training);
@@ -9,7 +9,7 @@
 #   5. bf16 against float32 on the shipped tiny models: FID and guided agreement over 3 seeds.
 # Everything lands in $OUT (JSON and logs); a step that runs out of time keeps its finished rows.
 # Try it on a CPU first (minutes, with the micro profile):
-#   OUT=/tmp/o DEVICE=cpu PROFILE_B=micro CLIPS=64 QUALITY_CLIPS=4 bash scripts/gpu_speed.sh
+#   OUT=/tmp/o DEVICE=cpu PROFILE_B=micro CLIPS=64 SAMPLE_BATCH=1 QUALITY_CLIPS=2 bash scripts/gpu_speed.sh
 # On a lent GPU (torch 2.11 on the H200), carrying .whl (soundfile and its cffi) and .fsdd (the
 # FSDD recordings; make them with `pip download soundfile cffi pycparser --only-binary :all:
 # --python-version 3.12 -d .whl` and `cp -r $SCORELAB_FSDD .fsdd`): OUT=$OUT bash scripts/gpu_speed.sh
@@ -17,6 +17,7 @@ set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:?set OUT to a folder for the results}
 DEVICE=${DEVICE:-cuda}; PROFILE_B=${PROFILE_B:-paper}; CLIPS=${CLIPS:-2048}; QUALITY_CLIPS=${QUALITY_CLIPS:-100}
+SAMPLE_BATCH=${SAMPLE_BATCH:-16}  # the "before" benchmark samples (and times DiffWave) in batches of 16, as report does
 mkdir -p "$OUT/logs"
 # the lent GPU machine lacks soundfile (FSDD is read for step 5): wheels carried in .whl, FSDD in .fsdd
 if [ -d .whl ] && ! python -c "import soundfile" 2>/dev/null; then
@@ -30,19 +31,20 @@ python -c "import sys, torch; print(sys.version.split()[0], torch.__version__, t
     >"$OUT/env.txt" 2>&1
 el "env: $(tail -1 "$OUT/env.txt")"
 
-timeout 140 python -m scorelab benchmark --profile "$PROFILE_B" --steps 3 --device "$DEVICE" --peer --json \
+timeout 150 python -m scorelab benchmark --profile "$PROFILE_B" --models subnet,unet --steps 3 --device "$DEVICE" \
+    --sample-batch "$SAMPLE_BATCH" --peer --json \
     >"$OUT/benchmark-$PROFILE_B-gpu.json" 2>"$OUT/logs/benchmark.err"
 el "1. benchmark with the peer rc=$?"
-timeout 110 python scripts/speedups.py sampling --profile "$PROFILE_B" --models subnet,unet --device "$DEVICE" \
+timeout 130 python scripts/speedups.py sampling --profile "$PROFILE_B" --models subnet,unet --device "$DEVICE" \
     --clips "$CLIPS" --json "$OUT/sampling-speedups.json" >"$OUT/logs/sampling.out" 2>"$OUT/logs/sampling.err"
 el "2. sampling speedups rc=$?"
 timeout 90 python scripts/speedups.py training --profile "$PROFILE_B" --models unet,subnet --device "$DEVICE" \
     --steps 3 --json "$OUT/training-speedups.json" >"$OUT/logs/training.out" 2>"$OUT/logs/training.err"
 el "3. training speedups rc=$?"
-timeout 80 python scripts/speedups.py evalset --profile "$PROFILE_B" --models subnet,unet --device "$DEVICE" \
+timeout 70 python scripts/speedups.py evalset --profile "$PROFILE_B" --models subnet,unet --device "$DEVICE" \
     --clips "$CLIPS" --options auto,bf16,compile --json "$OUT/evalset.json" >"$OUT/logs/evalset.out" 2>"$OUT/logs/evalset.err"
 el "4. $CLIPS guided clips, whole, rc=$?"
-timeout 50 python scripts/bf16_quality.py --device "$DEVICE" --clips "$QUALITY_CLIPS" --seeds 3 \
+timeout 40 python scripts/bf16_quality.py --device "$DEVICE" --clips "$QUALITY_CLIPS" --seeds 3 \
     --json "$OUT/bf16-quality.json" >"$OUT/logs/quality.out" 2>"$OUT/logs/quality.err"
 el "5. bf16 quality rc=$?"
 python - "$OUT" "$PROFILE_B" <<'PY' | tee "$OUT/summary.md"

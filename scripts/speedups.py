@@ -38,7 +38,7 @@ def main() -> None:
     profile = get_profile(args.profile)
     rows = []
 
-    def keep(new_rows):
+    def keep(new_rows):  # written after every row: a timeout keeps what was measured
         rows.extend(new_rows)
         if args.json:
             with open(args.json, "w") as f:
@@ -46,11 +46,11 @@ def main() -> None:
 
     for kind in args.models.split(","):
         if args.what == "sampling":
-            keep(sampling_speedups(kind, profile, args.device, steps=args.steps, eval_clips=args.clips,
-                                   options=SAMPLING_OPTIONS))
-            print(format_speedups(rows, args.clips), flush=True)
+            sampling_speedups(kind, profile, args.device, steps=args.steps, eval_clips=args.clips,
+                              options=SAMPLING_OPTIONS, on_row=lambda r: keep([r]))
+            print(format_speedups(rows), flush=True)
         elif args.what == "training":
-            keep(training_speedups(kind, profile, args.device, steps=args.steps))
+            training_speedups(kind, profile, args.device, steps=args.steps, on_row=lambda r: keep([r]))
             print(format_training_speedups(rows), flush=True)
         else:
             options = dict(EVALSET_OPTIONS[o] for o in args.options.split(",") if o)

@@ -229,3 +229,60 @@ def test_counted_peers_multiply_a_step_by_the_samplers_score_evaluations():
     table = format_peers(peers)
     assert table.splitlines()[0] == "| model | sampler | TMACs per generated second | less work than DiffWave |"
     assert "| ScoreSubnet (guided) | heun, 4 steps | 0.007 | 8.66e+03x |" in table
+
+
+def test_sampling_speedups_time_each_option_alone_then_all(monkeypatch):
+    import scorelab.benchmark as bench
+
+    calls = []
+
+    def fake(kind, profile, clips=16, steps=2, device="cpu", count=True, max_clips=2048, **options):
+        calls.append((clips, options))
+        batch = 64 if clips == "auto" else clips
+        return {"seconds_per_clip": 1.0 / (1 + len(options) + (clips == "auto")), "batch": batch}
+
+    monkeypatch.setattr(bench, "time_sampling", fake)
+    seen = []
+    rows = bench.sampling_speedups("subnet", get_profile("micro"), "cpu", eval_clips=100, log=lambda *a: None,
+                                   on_row=seen.append)
+    assert [r["variant"] for r in rows] == ["plain", "auto batch", "bf16", "compile", "channels-last", "all of them"]
+    assert calls[0] == (16, {}) and calls[1] == ("auto", {}) and calls[2] == (16, {"precision": "bf16"})
+    assert calls[-1] == ("auto", {"precision": "bf16", "compile": True, "channels_last": True})
+    assert [r["speedup"] for r in rows] == [1.0, 2.0, 2.0, 2.0, 2.0, 5.0] and rows[1]["batch"] == 64
+    assert rows[-1]["eval_seconds"] == pytest.approx(100 / 5) and seen == rows
+    assert "| subnet | all of them | 64 | 0.2 | 20 | 5.00x |" in bench.format_speedups(rows)
+    assert "s for 100 clips (projected)" in bench.format_speedups(rows)
+
+
+def test_training_speedups_count_clips_per_second_against_the_bf16_peak(monkeypatch):
+    import scorelab.benchmark as bench
+
+    seen_cfgs = []
+
+    def fake(kind, profile, steps=5, device=None):
+        cfg = profile.train
+        seen_cfgs.append((cfg.amp, cfg.compile, cfg.batch_size))
+        seconds = 0.5 if cfg.amp else 1.0
+        return {"batch_size": cfg.batch_size, "seconds_per_step": seconds, "flops_per_step": 1e12 * cfg.batch_size}
+
+    monkeypatch.setattr(bench, "time_training", fake)
+    monkeypatch.setattr(bench, "device_peaks", lambda device: {"bf16": 100.0, "fp32": 10.0})
+    rows = bench.training_speedups("unet", get_profile("micro"), "cpu", batch_factor=2, log=lambda *a: None)
+    assert seen_cfgs == [(False, False, 8), (True, False, 8), (False, True, 8), (False, False, 16), (True, True, 16)]
+    assert [r["variant"] for r in rows] == ["plain", "bf16", "compile", "batch 16", "all of them"]
+    assert [r["clips_per_s"] for r in rows] == [8, 16, 8, 16, 32] and [r["speedup"] for r in rows] == [1, 2, 1, 2, 4]
+    assert rows[-1]["tflops"] == pytest.approx(32) and rows[-1]["of_peak"] == pytest.approx(0.32)
+    assert "| unet | all of them | 16 | 0.5 | 32 | 32 | 32 % | 4.00x |" in bench.format_training_speedups(rows)
+
+
+@pytest.mark.slow
+def test_an_evaluation_set_is_sampled_whole_and_sampling_speedups_run_for_real():
+    from scorelab.benchmark import sampling_speedups, time_evaluation_set
+
+    profile = get_profile("micro")
+    done = time_evaluation_set("unet", profile, "cpu", clips=3, batch=2, channels_last=True)
+    assert done["clips"] == 3 and done["batch"] == 2 and done["seconds"] > 0 and done["finite"]
+    assert done["steps"] == profile.sample.steps
+    rows = sampling_speedups("subnet", profile, "cpu", steps=1, eval_clips=10, batch=2, log=lambda *a: None,
+                             options={"channels-last": {"channels_last": True}})
+    assert [r["variant"] for r in rows] == ["plain", "channels-last"] and rows[1]["batch"] == 2
