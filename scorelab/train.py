@@ -270,6 +270,7 @@ def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, c
     # raised at the next log, checkpoint or stop, before anything is saved (a CPU checks every step)
     deferred = defers_finite_check(dev)
     bad = torch.full((2,), -1.0, device=dev)  # (first step whose loss was not finite, that loss)
+    counted = torch.full((), float(step), device=dev)  # the step on the device: no copy from the host per step
     while step < cfg.steps:
         index, t, z = _batch(cfg, step, x.shape[0], x.shape[1:], setup)
         with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=setup.amp):
@@ -278,8 +279,9 @@ def train(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, c
             if not torch.isfinite(loss):
                 raise _diverged(loss.item(), step + 1, ckpt_path)
         else:
+            counted += 1
             first = (bad[0] < 0) & ~torch.isfinite(loss.detach().float())
-            bad = torch.where(first, torch.stack([torch.tensor(step + 1.0, device=dev), loss.detach().float()]), bad)
+            bad = torch.where(first, torch.stack([counted, loss.detach().float()]), bad)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
