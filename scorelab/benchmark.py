@@ -55,6 +55,22 @@ def _model(kind: str, profile: Profile) -> torch.nn.Module:
     return build_model(kind, profile, classifier)  # random weights: speed does not depend on them
 
 
+def _sampling_models(kind: str, profile: Profile, device: str):
+    """(model, guiding classifier) of `kind` with random weights on `device`, for timing sampling."""
+    model = _model(kind, profile).to(device).eval()
+    spare = None if get_kind(kind).on_classifier else build_model("classifier", profile).to(device).eval()
+    return model, guiding_classifier(kind, model, spare)
+
+
+def _timed(fn, device: str):
+    """(fn(), its wall-clock seconds, the GPU's queued work included)."""
+    started = time.perf_counter()
+    result = fn()
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return result, time.perf_counter() - started
+
+
 def time_training(kind: str, profile: Profile, steps: int = 5, warmup: int = 2, device: str | None = None) -> dict:
     """Training speed of `kind` at the profile's batch size: {"steps_per_s", "seconds_per_step",
     "batch_size", "trainable_params", "timed_steps"}. The first `warmup` steps are not timed."""
@@ -102,9 +118,7 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAM
     `clips="auto"`: as many as fit in the device's memory (`speed.auto_batch`), at most
     `max_clips`; `precision`, `compile` and `channels_last` as in `speed` (the warm-up call
     absorbs compilation)."""
-    model = _model(kind, profile).to(device).eval()
-    spare = None if get_kind(kind).on_classifier else build_model("classifier", profile).to(device).eval()
-    classifier = guiding_classifier(kind, model, spare)
+    model, classifier = _sampling_models(kind, profile, device)
     all_labels = torch.zeros(max_clips, dtype=torch.long)
 
     def sample(n, k, **options):
@@ -112,11 +126,7 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAM
         return generate(model, profile, n, steps=k, device=device, batch=n, **guided, **options)
 
     def run(k):
-        started = time.perf_counter()
-        sample(clips, k, precision=precision)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        return time.perf_counter() - started
+        return _timed(lambda: sample(clips, k, precision=precision), device)[1]
 
     with run_cache.disabled():  # timed and counted work must run, not be read back
         # counted and sized on the plain model (FLOPs do not depend on precision or compilation;
@@ -218,9 +228,7 @@ def time_evaluation_set(kind: str, profile: Profile, device: str, clips: int = 2
     """Seconds to sample `clips` guided clips (every digit in turn) with the profile's sampler and
     steps, measured whole: the figure a projection from a few steps stands in for. `options` as
     in `speed` (batch="auto", precision, compile, channels_last); random weights."""
-    model = _model(kind, profile).to(device).eval()
-    spare = None if get_kind(kind).on_classifier else build_model("classifier", profile).to(device).eval()
-    classifier = guiding_classifier(kind, model, spare)
+    model, classifier = _sampling_models(kind, profile, device)
     batch = options.pop("batch", 16)
     prepare_for_sampling(model, classifier, compile=options.pop("compile", False),
                          channels_last=options.pop("channels_last", False))
@@ -229,15 +237,10 @@ def time_evaluation_set(kind: str, profile: Profile, device: str, clips: int = 2
         if batch == "auto":
             batch = auto_batch(lambda n: generate(model, profile, n, steps=1, device=device, batch=n, classifier=classifier,
                                                   labels=labels[:n], **options), clips, device)
-        generate(model, profile, batch, steps=1, device=device, batch=batch, classifier=classifier,
-                 labels=labels[:batch], **options)  # warm-up (compilation)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        started = time.perf_counter()
-        x = generate(model, profile, clips, device=device, batch=batch, classifier=classifier, labels=labels, **options)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - started
+        _timed(lambda: generate(model, profile, batch, steps=1, device=device, batch=batch, classifier=classifier,
+                                labels=labels[:batch], **options), device)  # warm-up (compilation)
+        x, seconds = _timed(lambda: generate(model, profile, clips, device=device, batch=batch, classifier=classifier,
+                                             labels=labels, **options), device)
     return {"model": kind, "clips": clips, "batch": batch, "seconds": seconds, "finite": bool(torch.isfinite(x).all()),
             "sampler": profile.sample.sampler, "steps": profile.sample.steps, **options}
 
@@ -246,8 +249,8 @@ def time_diffwave(device: str = "cpu", clips: int = 16, steps: int = 2,
                   cfg: DiffWaveConfig = DiffWaveConfig.sc09(), peaks: dict | None = None) -> dict:
     """The peer: seconds per clip of DiffWave's unconditional SC09 model (random weights: speed
     does not depend on them) with its ancestral sampler, projected to all T steps from `steps`
-    timed steps on `clips` clips after one untimed step, and its counted work. A row of the
-    `peer_table`: {"model", "trainable_params", "sample_s_per_clip", "sample_flops_per_clip",
+    timed steps on `clips` clips after one untimed step, and its counted work. The peer's row of
+    `peer_rows`: {"model", "trainable_params", "sample_s_per_clip", "sample_flops_per_clip",
     "clip_seconds", "timed_seconds", "timed_steps", "sample_batch", "sampler"} and, with the
     device's `peaks` (`utilisation.device_peaks`), the achieved TFLOP/s and share of the peak."""
     if clips < 1 or not 1 <= steps <= cfg.steps:
@@ -256,11 +259,8 @@ def time_diffwave(device: str = "cpu", clips: int = 16, steps: int = 2,
     model = DiffWave(cfg).to(device).eval()
 
     def run(k):
-        started = time.perf_counter()
-        ancestral_sample(model, clips, steps=k, generator=torch.Generator(device=device).manual_seed(0), device=device)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        return time.perf_counter() - started
+        generator = torch.Generator(device=device).manual_seed(0)
+        return _timed(lambda: ancestral_sample(model, clips, steps=k, generator=generator, device=device), device)[1]
 
     run(1)  # warm-up
     seconds = run(steps)

@@ -25,11 +25,17 @@ from scorelab.models import load_trained
 from scorelab.shipped import shipped_file
 
 
-def quality(kind: str, precision: str, seed: int, clips: int, device: str, extractor, reference) -> dict:
+def load_models(kind: str, device: str):
+    """(model, its guiding classifier, profile) of a shipped tiny model: loaded once per model,
+    sampled at every precision and seed."""
     model, profile, _ = load_trained(shipped_file(f"checkpoints/{kind}-tiny-fsdd.pt"), device)
     spare = None if kind.startswith("subnet") else load_trained(shipped_file("checkpoints/classifier-tiny-fsdd.pt"),
                                                                  device)[0]
-    classifier = guiding_classifier(kind, model, spare)
+    return model, guiding_classifier(kind, model, spare), profile
+
+
+def quality(kind: str, models, precision: str, seed: int, clips: int, device: str, extractor, reference) -> dict:
+    model, classifier, profile = models
     labels = torch.arange(clips) % len(profile.data.labels)
     started = time.perf_counter()
     x = generate(model, profile, clips, seed=seed, device=device, batch=min(clips, 256), classifier=classifier,
@@ -68,9 +74,10 @@ def main() -> None:
     reference = reference_features(extractor, "fsdd")
     rows = []
     for kind in args.models.split(","):
+        models = load_models(kind, args.device)
         for precision in ("fp32", "bf16"):
             for seed in range(args.seeds):
-                rows.append(quality(kind, precision, seed, args.clips, args.device, extractor, reference))
+                rows.append(quality(kind, models, precision, seed, args.clips, args.device, extractor, reference))
                 r = rows[-1]
                 print(f"{kind:7} {precision} seed {seed}: FID {r['fid']:.2f}, agreement {100 * r['agreement']:.0f} %, "
                       f"{r['sampling_s']:.1f} s", flush=True)
