@@ -88,15 +88,18 @@ class EMA:
         trained = [(e, p.detach()) for e, p in pairs if p.requires_grad]
         if trained:  # one fused update of every tensor (a kernel or two on a GPU, not one per tensor)
             torch._foreach_lerp_([e for e, _ in trained], [p for _, p in trained], 1 - decay)
-        for ema_p, p in pairs:
-            if not p.requires_grad:  # frozen (a subnet's classifier): a constant, copied exactly
-                ema_p.copy_(p)
-        for ema_b, b in zip(self.model.buffers(), model.buffers()):
-            ema_b.copy_(b)
+        # frozen parameters (a subnet's classifier) are constants, and buffers are not averaged:
+        # both copied exactly, in one fused copy rather than one kernel per tensor
+        copied = [(e, p.detach()) for e, p in pairs if not p.requires_grad]
+        copied += list(zip(self.model.buffers(), model.buffers()))
+        if copied:
+            torch._foreach_copy_([e for e, _ in copied], [p for _, p in copied])
 
 
-def step_generator(seed: int, step: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed * 1_000_003 + step)
+def step_generator(seed: int, step: int, device="cpu") -> torch.Generator:
+    """The generator of training step `step`, on `device`: seeded by the run's seed and the step
+    alone, so a resumed run draws what an uninterrupted one would have."""
+    return torch.Generator(device=device).manual_seed(seed * 1_000_003 + step)
 
 
 def _rng_state() -> dict:
@@ -200,14 +203,18 @@ def _wrap(model: nn.Module, setup: _Setup) -> nn.Module:
 
 def _batch(cfg: TrainConfig, step: int, n: int, shape, setup: _Setup):
     """This process's share of step `step`'s batch: example indices, times t and noise z, drawn
-    from the step's own generator (the same whether resumed or not, one process or several)."""
-    gen = step_generator(cfg.seed, step)
-    index = torch.randint(n, (cfg.batch_size,), generator=gen)
-    t = torch.rand(cfg.batch_size, generator=gen)
-    z = torch.randn((cfg.batch_size, *shape), generator=gen)
-    mine = slice(setup.dist.rank * setup.local_batch, (setup.dist.rank + 1) * setup.local_batch)
+    from the step's own generator (the same whether resumed or not, one process or several).
+
+    They are drawn on the training device: on a GPU the host neither draws nor copies anything,
+    so it never waits for the GPU here (a copy from the host would wait for the previous step).
+    A GPU's random stream is not a CPU's: the same seed gives other batches there."""
     dev = setup.dist.device
-    return index[mine].to(dev), t[mine].to(dev), z[mine].to(dev)
+    gen = step_generator(cfg.seed, step, dev)
+    index = torch.randint(n, (cfg.batch_size,), generator=gen, device=dev)
+    t = torch.rand(cfg.batch_size, generator=gen, device=dev)
+    z = torch.randn((cfg.batch_size, *shape), generator=gen, device=dev)
+    mine = slice(setup.dist.rank * setup.local_batch, (setup.dist.rank + 1) * setup.local_batch)
+    return index[mine], t[mine], z[mine]
 
 
 def _out_of_time(started: float, time_limit_s: float | None, setup: _Setup) -> bool:

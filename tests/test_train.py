@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,33 @@ def test_on_a_gpu_a_nan_loss_is_caught_at_the_next_log_step_before_saving(tmp_pa
         train(Tiny(), explodes, *DATA, cfg, tmp_path, {"what": "test"}, device="cpu", progress=False)
     assert not (tmp_path / "checkpoint.pt").exists()  # step 5's (ruined) weights were never saved
     assert calls["n"] == 5  # caught at step 5, the first checkpoint step after it, before saving
+
+
+def _host_waits(tmp_path, steps, loss_fn) -> int:
+    """How many times training on the GPU for `steps` steps (one log and checkpoint step, the
+    last) makes the host wait for the GPU, as CUDA's sync debug mode reports them."""
+    cfg = dataclasses.replace(CFG, steps=steps, log_every=steps, checkpoint_every=steps)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            train(Tiny(), loss_fn, *DATA, cfg, tmp_path / f"{loss_fn.__name__}-{steps}", {}, device="cuda",
+                  progress=False)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    return sum("synchroniz" in str(w.message).lower() for w in caught)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: it counts the host's waits for one")
+def test_on_a_gpu_the_host_waits_for_it_only_at_log_and_checkpoint_steps(tmp_path):
+    def waits_every_step(model, x, y, t, z):
+        loss = _regression(model, x, y, t, z)
+        loss.item()  # a wait for the GPU, on purpose: the count must see it
+        return loss
+
+    assert _host_waits(tmp_path, 12, waits_every_step) - _host_waits(tmp_path, 4, waits_every_step) >= 8
+    # drawing the batch, the step, the EMA: no waits, so eight more steps add none
+    assert _host_waits(tmp_path, 12, _regression) == _host_waits(tmp_path, 4, _regression)
 
 
 def test_a_changed_configuration_is_refused_with_the_fields_named(tmp_path):
