@@ -95,7 +95,8 @@ def cmd_sample(args) -> int:
     paths = sample_to_folder(args.run, args.out, args.n, label=args.label, classifier=args.classifier,
                              sampler=args.sampler, steps=args.steps, seed=args.seed, gamma=args.gamma,
                              batch=args.batch_size, vocoder=args.vocoder, device=args.device, progress=not args.quiet,
-                             precision=args.precision, compile=args.compile, channels_last=args.channels_last)
+                             precision=args.precision, compile=args.compile, channels_last=args.channels_last,
+                             autotune=args.autotune)
     print(f"{len(paths)} clips in {time.perf_counter() - started:.1f} s -> {args.out} (spectrograms.png beside them)")
     return 0
 
@@ -258,6 +259,8 @@ def _sample_parser(commands) -> None:
                           help="bf16: the score network under bf16 autocast (on a GPU; slow on most CPUs)")
     sample_p.add_argument("--compile", action="store_true", help="torch.compile the model first (in pieces for a subnet)")
     sample_p.add_argument("--channels-last", action="store_true", help="convolution weights in the NHWC layout")
+    sample_p.add_argument("--autotune", action="store_true",
+                          help="let cuDNN time its convolution algorithms on the first step and keep the fastest (GPU)")
     sample_p.add_argument("--vocoder", default="griffinlim", choices=VOCODERS)
     sample_p.add_argument("--label", help="guide toward a word (or comma-separated words, or 'all'); "
                           "files are then named {label}_{index}.wav, N per label")

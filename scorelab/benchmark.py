@@ -35,7 +35,7 @@ from .nets.diffwave import DiffWave, DiffWaveConfig, ancestral_sample, macs_per_
 from .nets.hifigan import HiFiGANGenerator
 from .sampling import score_evaluations
 from .sde import make_sde
-from .speed import auto_batch, prepare_for_sampling
+from .speed import auto_batch, autotuned, prepare_for_sampling
 from .train import METRICS, read_metrics, train
 from .utilisation import device_peaks, float_precision, utilisation
 
@@ -107,7 +107,8 @@ def training_flops_per_clip(kind: str, profile: Profile) -> float:
 
 def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAMMA, clips: int | str = 16,
                   steps: int = 2, device: str = "cpu", count: bool = True, precision: str = "fp32",
-                  compile: bool = False, channels_last: bool = False, max_clips: int = 2048) -> dict:
+                  compile: bool = False, channels_last: bool = False, autotune: bool = False,
+                  max_clips: int = 2048) -> dict:
     """Seconds per generated clip with the profile's sampler and number of steps, projected (by
     the number of score evaluations, `sampling.score_evaluations`) from `steps` timed sampler
     steps on one batch of `clips` clips after one untimed warm-up call
@@ -116,8 +117,8 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAM
     "flops_per_clip" (projected to the profile's steps, as the seconds are), "timed_flops" (the
     counted work of the timed call)}; the last two only with `count`.
     `clips="auto"`: as many as fit in the device's memory (`speed.auto_batch`), at most
-    `max_clips`; `precision`, `compile` and `channels_last` as in `speed` (the warm-up call
-    absorbs compilation)."""
+    `max_clips`; `precision`, `compile`, `channels_last` and `autotune` as in `speed` (the warm-up
+    call absorbs compilation and cuDNN's timing of its algorithms)."""
     model, classifier = _sampling_models(kind, profile, device)
     all_labels = torch.zeros(max_clips, dtype=torch.long)
 
@@ -126,7 +127,7 @@ def time_sampling(kind: str, profile: Profile, gamma: float | None = DEFAULT_GAM
         return generate(model, profile, n, steps=k, device=device, batch=n, **guided, **options)
 
     def run(k):
-        return _timed(lambda: sample(clips, k, precision=precision), device)[1]
+        return _timed(lambda: sample(clips, k, precision=precision, autotune=autotune), device)[1]
 
     with run_cache.disabled():  # timed and counted work must run, not be read back
         # counted and sized on the plain model (FLOPs do not depend on precision or compilation;
@@ -152,6 +153,7 @@ SAMPLING_OPTIONS = {  # what `speed` offers, as time_sampling's keyword argument
     "bf16": {"precision": "bf16"},
     "compile": {"compile": True},
     "channels-last": {"channels_last": True},
+    "cuDNN autotune": {"autotune": True},
 }
 
 
@@ -190,7 +192,7 @@ def training_speedups(kind: str, profile: Profile, device: str, steps: int = 5, 
                        log=print, on_row=None) -> list[dict]:
     """Training steps of `kind` timed plainly (the profile's batch, float32, eager), with bf16
     autocast, with torch.compile (a ScoreSubnet in pieces), with a `batch_factor` times larger
-    batch, and with all three: one row each, {"model", "variant", "batch_size", "seconds_per_step",
+    batch, with cuDNN's autotuner (`speed.autotuned`), and with all four: one row each, {"model", "variant", "batch_size", "seconds_per_step",
     "clips_per_s", "tflops", "of_peak" (of the dense bf16 peak, the one the issue of GPU use
     measures against), "speedup" (clips per second over the plain run's)}, each also passed to
     `on_row` as soon as it is measured. The fused optimiser and
@@ -198,13 +200,15 @@ def training_speedups(kind: str, profile: Profile, device: str, steps: int = 5, 
     plain = dataclasses.replace(profile.train, amp=False, compile=False)
     bigger = plain.batch_size * batch_factor
     variants = {"plain": {}, "bf16": {"amp": True}, "compile": {"compile": True},
-                f"batch {bigger}": {"batch_size": bigger},
-                "all of them": {"amp": True, "compile": True, "batch_size": bigger}}
+                f"batch {bigger}": {"batch_size": bigger}, "cuDNN autotune": {"autotune": True},
+                "all of them": {"amp": True, "compile": True, "batch_size": bigger, "autotune": True}}
     peak = device_peaks(device).get("bf16")
     rows = []
     for name, changes in variants.items():
         log(f"timing {kind} training: {name} ...")
-        t = time_training(kind, profile.replace(train=dataclasses.replace(plain, **changes)), steps=steps, device=device)
+        cfg = dataclasses.replace(plain, **{k: v for k, v in changes.items() if k != "autotune"})
+        with autotuned(changes.get("autotune", False)):
+            t = time_training(kind, profile.replace(train=cfg), steps=steps, device=device)
         clips_per_s = t["batch_size"] / t["seconds_per_step"]
         rate = utilisation(t["flops_per_step"], t["seconds_per_step"], peak)
         rows.append({"model": kind, "variant": name, "batch_size": t["batch_size"],

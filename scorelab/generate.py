@@ -17,14 +17,14 @@ from .kinds import get_kind, guiding_classifier
 from .models import classifier_labels, load_trained
 from .sampling import get_sampler
 from .sde import make_sde
-from .speed import auto_batch, autocast_score, check_precision, prepare_for_sampling
+from .speed import auto_batch, autocast_score, autotuned, check_precision, prepare_for_sampling
 from .tensors import sample_generators
 
 
 def generate(model, profile: Profile, n: int, sampler: str | None = None, steps: int | None = None,
              seed: int = 0, cond_fn=None, device="cpu", batch: int | str = 16, progress: bool = False,
              classifier=None, labels: torch.Tensor | None = None, gamma: float = DEFAULT_GAMMA,
-             same_start: bool = False, precision: str = "fp32") -> torch.Tensor:
+             same_start: bool = False, precision: str = "fp32", autotune: bool = False) -> torch.Tensor:
     """n samples in model space, shape (n, 1, n_mels, frames), in batches of `batch` ("auto": on
     a GPU the largest that fits in its memory, `speed.auto_batch`).
 
@@ -38,7 +38,8 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
     With `same_start`, every sample starts from sample 0's noise: with a deterministic sampler
     (heun) and one label per sample, what differs between them is what guidance made of it.
     `precision="bf16"` evaluates the score network (and guidance) under bf16 autocast; the
-    sampler's own arithmetic stays in float32 (`speed.autocast_score`).
+    sampler's own arithmetic stays in float32 (`speed.autocast_score`). `autotune=True` lets cuDNN
+    time its convolution algorithms on the first step and keep the fastest (`speed.autotuned`).
     With $SCORELAB_RUN_CACHE set, an identical earlier call's samples are read back instead
     of sampled again (`scorelab.run_cache`; never with a `cond_fn`, which cannot be compared).
     """
@@ -53,8 +54,9 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
         raise ValueError(f"batch must be a positive number of clips or 'auto', got {batch!r}")
 
     def sample():
-        return _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, progress,
-                       classifier, labels, gamma, same_start, precision)
+        with autotuned(autotune):
+            return _sample(model, profile, n, sampler, steps, seed, cond_fn, device, batch, progress,
+                           classifier, labels, gamma, same_start, precision)
 
     if cond_fn is not None:
         return sample()
@@ -63,6 +65,7 @@ def generate(model, profile: Profile, n: int, sampler: str | None = None, steps:
                 "labels": None if labels is None else torch.as_tensor(labels).tolist(), "gamma": gamma,
                 "n": n, "sampler": sampler, "steps": steps, "seed": seed, "batch": batch, "device": str(device),
                 "same_start": same_start, **({"precision": precision} if precision != "fp32" else {}),
+                **({"autotune": True} if autotune else {}),
                 "sde": config_to_dict(profile)["sde"], "mel": config_to_dict(profile)["mel"]}
 
     return run_cache.cached(describe, sample)
@@ -132,11 +135,11 @@ def sample_to_folder(run: str | os.PathLike, out: str | os.PathLike, n: int = 16
                      steps: int | None = None, seed: int = 0, gamma: float = DEFAULT_GAMMA,
                      batch: int | str = "auto", vocoder: str = "griffinlim", device: str | None = None,
                      progress: bool = False, precision: str = "fp32", compile: bool = False,
-                     channels_last: bool = False) -> list[Path]:
+                     channels_last: bool = False, autotune: bool = False) -> list[Path]:
     """What `python -m scorelab sample` does: load the model in `run`, draw n clips (with `label`,
     n per requested word, guided with strength gamma by the model's own classifier for a subnet,
     else by `classifier`), and write them as WAV files and a spectrogram grid into `out`. `batch`,
-    `precision`, `compile` and `channels_last` as in `scorelab.speed`."""
+    `precision`, `compile`, `channels_last` and `autotune` as in `scorelab.speed`."""
     device = device or str(default_device())
     model, profile, kind = load_trained(run, device, classifier=classifier)
     ids = names = guide = None
@@ -147,6 +150,7 @@ def sample_to_folder(run: str | os.PathLike, out: str | os.PathLike, n: int = 16
         ids, names = requested_labels(label, n, classifier_labels(run if own else classifier))
     prepare_for_sampling(model, guide, compile=compile, channels_last=channels_last)
     x = generate(model, profile, len(names) if names else n, sampler, steps, seed, device=device, batch=batch,
-                 progress=progress, classifier=guide, labels=ids, gamma=gamma, precision=precision)
+                 progress=progress, classifier=guide, labels=ids, gamma=gamma, precision=precision,
+                 autotune=autotune)
     return write_samples(x, profile, out, names=names, vocoder=vocoder,
                          title=f"{kind}, {sampler or profile.sample.sampler}")

@@ -1,10 +1,10 @@
 """Sampling at GPU scale: the batch that fits in memory, bf16 autocast of the score network,
-torch.compile of its forward passes and the channels-last memory layout.
+torch.compile of its forward passes, the channels-last memory layout and cuDNN's autotuner.
 
-None of these changes what is computed, only how: `generate` takes `batch="auto"` and
-`precision="bf16"`, and `prepare_for_sampling` compiles and re-lays out a model (and the
-classifier that guides it) in place before sampling. Whether each helps is measured, one at a
-time, by `scripts/gpu_sampling_speed.py`; whether bf16 keeps the samples' quality, by
+None of these changes what is computed, only how: `generate` takes `batch="auto"`,
+`precision="bf16"` and `autotune=True`, and `prepare_for_sampling` compiles and re-lays out a
+model (and the classifier that guides it) in place before sampling. Whether each helps is
+measured, one at a time, by `scripts/speedups.py`; whether bf16 keeps the samples' quality, by
 `scripts/bf16_quality.py` (FID and guided agreement against their seed-to-seed spread).
 
 ScoreSubnet differentiates through its classifier inside every score evaluation (gradient taps,
@@ -14,6 +14,8 @@ block by block (each tap is a block's output, between two compiled graphs) and S
 layers one by one; a U-Net, which never differentiates inside, is compiled whole.
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import torch
 import torch._functorch.config as functorch_config
@@ -41,6 +43,20 @@ def autocast_score(score_fn, device, precision: str = "fp32"):
             return score_fn(x, sigma).float()
 
     return score
+
+
+@contextmanager
+def autotuned(enabled: bool = True):
+    """cuDNN's autotuner on for the duration (`torch.backends.cudnn.benchmark`): the first
+    convolution of each shape times cuDNN's algorithms and keeps the fastest. It pays where
+    shapes repeat, as in a sampler's loop or training; the algorithm chosen may differ from run
+    to run, and with it the last bits of the results. `enabled=False` leaves the setting as it is."""
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = before or enabled
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
 
 
 def batch_that_fits(free_bytes: int, bytes_per_clip: float, n: int, fraction: float = 0.8, multiple: int = 8) -> int:

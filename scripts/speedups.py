@@ -1,6 +1,6 @@
 """What each way of using a GPU gives, measured one at a time: guided sampling (automatic batch,
-bf16 autocast, torch.compile, channels-last, all of them), training (bf16, compile, a larger
-batch, all of them) and the real thing: an evaluation set of 2048 guided clips sampled whole.
+bf16 autocast, torch.compile, channels-last, cuDNN's autotuner, all of them), training (bf16,
+compile, a larger batch, the autotuner, all of them) and the real thing: an evaluation set of 2048 guided clips sampled whole.
 Every row is printed and written to --json as soon as it is measured, so a timeout keeps what
 was done.
 
@@ -20,7 +20,7 @@ from scorelab.benchmark import (SAMPLING_OPTIONS, format_speedups, format_traini
                                 time_evaluation_set, training_speedups)
 
 EVALSET_OPTIONS = {"auto": ("batch", "auto"), "bf16": ("precision", "bf16"), "compile": ("compile", True),
-                   "channels-last": ("channels_last", True)}
+                   "channels-last": ("channels_last", True), "autotune": ("autotune", True)}
 
 
 def main() -> None:

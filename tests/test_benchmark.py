@@ -4,6 +4,7 @@ import dataclasses
 import json
 
 import pytest
+import torch
 
 from scorelab.benchmark import KINDS, _hours, comparison_hours, estimate, format_estimate, time_training
 from scorelab.config import get_profile
@@ -245,12 +246,13 @@ def test_sampling_speedups_time_each_option_alone_then_all(monkeypatch):
     seen = []
     rows = bench.sampling_speedups("subnet", get_profile("micro"), "cpu", eval_clips=100, log=lambda *a: None,
                                    on_row=seen.append)
-    assert [r["variant"] for r in rows] == ["plain", "auto batch", "bf16", "compile", "channels-last", "all of them"]
+    assert [r["variant"] for r in rows] == ["plain", "auto batch", "bf16", "compile", "channels-last",
+                                            "cuDNN autotune", "all of them"]
     assert calls[0] == (16, {}) and calls[1] == ("auto", {}) and calls[2] == (16, {"precision": "bf16"})
-    assert calls[-1] == ("auto", {"precision": "bf16", "compile": True, "channels_last": True})
-    assert [r["speedup"] for r in rows] == [1.0, 2.0, 2.0, 2.0, 2.0, 5.0] and rows[1]["batch"] == 64
-    assert rows[-1]["eval_seconds"] == pytest.approx(100 / 5) and seen == rows
-    assert "| subnet | all of them | 64 | 0.2 | 20 | 5.00x |" in bench.format_speedups(rows)
+    assert calls[-1] == ("auto", {"precision": "bf16", "compile": True, "channels_last": True, "autotune": True})
+    assert [r["speedup"] for r in rows] == [1.0, 2.0, 2.0, 2.0, 2.0, 2.0, 6.0] and rows[1]["batch"] == 64
+    assert rows[-1]["eval_seconds"] == pytest.approx(100 / 6) and seen == rows
+    assert "| subnet | all of them | 64 | 0.167 | 17 | 6.00x |" in bench.format_speedups(rows)
     assert "s for 100 clips (projected)" in bench.format_speedups(rows)
 
 
@@ -261,16 +263,19 @@ def test_training_speedups_count_clips_per_second_against_the_bf16_peak(monkeypa
 
     def fake(kind, profile, steps=5, device=None):
         cfg = profile.train
-        seen_cfgs.append((cfg.amp, cfg.compile, cfg.batch_size))
+        seen_cfgs.append((cfg.amp, cfg.compile, cfg.batch_size, torch.backends.cudnn.benchmark))
         seconds = 0.5 if cfg.amp else 1.0
         return {"batch_size": cfg.batch_size, "seconds_per_step": seconds, "flops_per_step": 1e12 * cfg.batch_size}
 
     monkeypatch.setattr(bench, "time_training", fake)
     monkeypatch.setattr(bench, "device_peaks", lambda device: {"bf16": 100.0, "fp32": 10.0})
     rows = bench.training_speedups("unet", get_profile("micro"), "cpu", batch_factor=2, log=lambda *a: None)
-    assert seen_cfgs == [(False, False, 8), (True, False, 8), (False, True, 8), (False, False, 16), (True, True, 16)]
-    assert [r["variant"] for r in rows] == ["plain", "bf16", "compile", "batch 16", "all of them"]
-    assert [r["clips_per_s"] for r in rows] == [8, 16, 8, 16, 32] and [r["speedup"] for r in rows] == [1, 2, 1, 2, 4]
+    assert seen_cfgs == [(False, False, 8, False), (True, False, 8, False), (False, True, 8, False),
+                         (False, False, 16, False), (False, False, 8, True), (True, True, 16, True)]
+    assert not torch.backends.cudnn.benchmark  # the autotuner is off again after its rows
+    assert [r["variant"] for r in rows] == ["plain", "bf16", "compile", "batch 16", "cuDNN autotune", "all of them"]
+    assert [r["clips_per_s"] for r in rows] == [8, 16, 8, 16, 8, 32]
+    assert [r["speedup"] for r in rows] == [1, 2, 1, 2, 1, 4]
     assert rows[-1]["tflops"] == pytest.approx(32) and rows[-1]["of_peak"] == pytest.approx(0.32)
     assert "| unet | all of them | 16 | 0.5 | 32 | 32 | 32 % | 4.00x |" in bench.format_training_speedups(rows)
 

@@ -104,7 +104,7 @@ def test_subnet_and_guided_sampling_end_to_end(speech_commands_root, tmp_path, d
     assert sorted(p.name for p in out.glob("*.wav")) == ["two_000.wav", "two_001.wav", "zero_000.wav", "zero_001.wav"]
     fast = tmp_path / "fast"  # the GPU options run on a CPU too (bf16 emulated there)
     assert main(["sample", "--run", str(sub), "--n", "1", "--out", str(fast), "--label", "zero,two", "--steps", "2",
-                 "--device", "cpu", "--quiet", "--batch-size", "1", "--precision", "bf16", "--channels-last"]) == 0
+                 "--device", "cpu", "--quiet", "--batch-size", "1", "--precision", "bf16", "--channels-last", "--autotune"]) == 0
     assert sorted(p.name for p in fast.glob("*.wav")) == ["two_000.wav", "zero_000.wav"]
     with pytest.raises(SystemExit):
         main(["sample", "--run", str(sub), "--out", str(fast), "--batch-size", "0"])

@@ -1,6 +1,8 @@
 """Sampling at GPU scale (scorelab.speed): the automatic batch, bf16 autocast, compiling in the
 pieces that differentiation through the classifier allows, channels-last. Each changes how the
 score is computed, never what: checked here against the plain float32 computation."""
+import warnings
+
 import pytest
 import torch
 
@@ -8,7 +10,7 @@ from scorelab import get_profile
 from scorelab.generate import generate
 from scorelab.guidance import guided_score
 from scorelab.models import build_model
-from scorelab.speed import (CPU_BATCH, auto_batch, autocast_score, batch_that_fits, compile_in_pieces,
+from scorelab.speed import (CPU_BATCH, auto_batch, autocast_score, autotuned, batch_that_fits, compile_in_pieces,
                             prepare_for_sampling)
 
 PROFILE = get_profile("micro")
@@ -62,6 +64,50 @@ def test_auto_batch_on_cuda_measures_one_evaluation():
     batch = auto_batch(lambda k: generate(model, PROFILE, k, steps=1, batch=k, device="cuda", classifier=classifier,
                                           labels=labels[:k]), 4096, "cuda")
     assert 8 <= batch <= 4096
+
+
+def _host_waits(sample) -> int:
+    """How many times `sample()` makes the host wait for the GPU (CUDA's sync debug mode)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            sample()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    return sum("synchroniz" in str(w.message).lower() for w in caught)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: it counts the host's waits for one")
+@pytest.mark.parametrize("kind", ["subnet", "unet"])
+def test_guided_sampling_on_a_gpu_never_waits_for_it_between_steps(kind, monkeypatch):
+    monkeypatch.delenv("SCORELAB_RUN_CACHE", raising=False)  # every call samples
+    model, classifier = (m.cuda() for m in _models(kind))
+    labels = torch.tensor([0, 1, 2])
+
+    def waits(steps, cond_fn=None):
+        return _host_waits(lambda: generate(model, PROFILE, 3, steps=steps, batch=3, device="cuda",
+                                            classifier=classifier, labels=labels, cond_fn=cond_fn))
+
+    def waiting_cond_fn(x, sigma):  # a wait for the GPU at every evaluation, on purpose: the count must see it
+        return torch.zeros_like(x) * x.sum().item()
+
+    assert waits(6, waiting_cond_fn) - waits(2, waiting_cond_fn) >= 8  # Heun: 11 evaluations against 3
+    assert waits(6) == waits(2)  # so four more steps of the guided score add no wait
+
+
+def test_the_autotuner_is_on_only_inside_and_leaves_the_samples_as_they_are():
+    before = torch.backends.cudnn.benchmark
+    with autotuned():
+        assert torch.backends.cudnn.benchmark
+    with autotuned(False):
+        assert torch.backends.cudnn.benchmark == before  # off: left as it was
+    with pytest.raises(RuntimeError), autotuned():
+        raise RuntimeError("a failed step")
+    assert torch.backends.cudnn.benchmark == before  # restored, even after an error
+    model, classifier = _models("subnet")
+    kwargs = dict(steps=2, batch=2, classifier=classifier, labels=torch.tensor([0, 1]))
+    torch.testing.assert_close(generate(model, PROFILE, 2, autotune=True, **kwargs), generate(model, PROFILE, 2, **kwargs))
 
 
 def test_bf16_autocast_changes_the_arithmetic_not_the_score():
