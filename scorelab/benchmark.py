@@ -157,33 +157,62 @@ SAMPLING_OPTIONS = {  # what `speed` offers, as time_sampling's keyword argument
 }
 
 
+def _failed(kind: str, variant: str, exc: Exception, log) -> dict:
+    """The row of a variant that raised (a compiler that fails on this device, memory that runs
+    out): the error recorded, the device's cached memory freed, the next variant timed."""
+    error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"[:300]
+    log(f"  {variant} failed: {error}")
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    return {"model": kind, "variant": variant, "error": error}
+
+
+def _speedup(rows: list[dict], key: str, value: float, faster_is_larger: bool) -> float | None:
+    """value over the plain run's (rows[0]); None when the plain run failed."""
+    if not rows:
+        return 1.0
+    if "error" in rows[0]:
+        return None
+    return value / rows[0][key] if faster_is_larger else rows[0][key] / value
+
+
 def sampling_speedups(kind: str, profile: Profile, device: str, steps: int = 2, eval_clips: int = 2048,
                       options: dict = SAMPLING_OPTIONS, batch: int = 16, log=print, on_row=None) -> list[dict]:
     """Guided sampling of `kind` timed plainly (batch `batch`, float32, eager), with each of
     `options` alone, and with all of them: one row each, {"model", "variant", "batch",
     "seconds_per_clip", "eval_seconds" (for `eval_clips` clips), "speedup" (over the plain run)},
-    each also passed to `on_row` as soon as it is measured."""
+    each also passed to `on_row` as soon as it is measured. A variant that raises gets a row with
+    its "error" instead, and the next is timed."""
     variants = {"plain": {}, **{name: o for name, o in options.items()}}
     if len(options) > 1:
         variants["all of them"] = {k: v for o in options.values() for k, v in o.items()}
     rows = []
     for name, chosen in variants.items():
         log(f"timing guided {kind} sampling: {name} ...")
-        t = time_sampling(kind, profile, clips=chosen.get("clips", batch), steps=steps, device=device, count=False,
-                          max_clips=eval_clips, **{k: v for k, v in chosen.items() if k != "clips"})
-        rows.append({"model": kind, "variant": name, "batch": t["batch"], "seconds_per_clip": t["seconds_per_clip"],
-                     "eval_clips": eval_clips, "eval_seconds": eval_clips * t["seconds_per_clip"],
-                     "speedup": rows[0]["seconds_per_clip"] / t["seconds_per_clip"] if rows else 1.0})
+        try:
+            t = time_sampling(kind, profile, clips=chosen.get("clips", batch), steps=steps, device=device,
+                              count=False, max_clips=eval_clips, **{k: v for k, v in chosen.items() if k != "clips"})
+        except Exception as exc:  # noqa: BLE001 - recorded in the row, and the next variant is timed
+            rows.append(_failed(kind, name, exc, log))
+        else:
+            rows.append({"model": kind, "variant": name, "batch": t["batch"], "seconds_per_clip": t["seconds_per_clip"],
+                         "eval_clips": eval_clips, "eval_seconds": eval_clips * t["seconds_per_clip"],
+                         "speedup": _speedup(rows, "seconds_per_clip", t["seconds_per_clip"], False)})
         if on_row is not None:
             on_row(rows[-1])
         torch._dynamo.reset()  # the next variant's models compile afresh (or not at all)
     return rows
 
 
+def _times(speedup: float | None) -> str:
+    return "–" if speedup is None else f"{speedup:.2f}x"
+
+
 def format_speedups(rows: list[dict]) -> str:
-    eval_clips = rows[0]["eval_clips"] if rows else 2048
-    cells = [[r["model"], r["variant"], str(r["batch"]), f"{r['seconds_per_clip']:.3g}",
-              f"{r['eval_seconds']:.0f}", f"{r['speedup']:.2f}x"] for r in rows]
+    eval_clips = next((r["eval_clips"] for r in rows if "eval_clips" in r), 2048)
+    cells = [[r["model"], r["variant"], "–", "–", "–", f"failed: {r['error']}"] if "error" in r else
+             [r["model"], r["variant"], str(r["batch"]), f"{r['seconds_per_clip']:.3g}",
+              f"{r['eval_seconds']:.0f}", _times(r["speedup"])] for r in rows]
     return markdown_table(["model", "sampling", "batch", "s per guided clip", f"s for {eval_clips} clips (projected)",
                            "speedup"], cells)
 
@@ -192,11 +221,13 @@ def training_speedups(kind: str, profile: Profile, device: str, steps: int = 5, 
                        log=print, on_row=None) -> list[dict]:
     """Training steps of `kind` timed plainly (the profile's batch, float32, eager), with bf16
     autocast, with torch.compile (a ScoreSubnet in pieces), with a `batch_factor` times larger
-    batch, with cuDNN's autotuner (`speed.autotuned`), and with all four: one row each, {"model", "variant", "batch_size", "seconds_per_step",
-    "clips_per_s", "tflops", "of_peak" (of the dense bf16 peak, the one the issue of GPU use
-    measures against), "speedup" (clips per second over the plain run's)}, each also passed to
-    `on_row` as soon as it is measured. The fused optimiser and
-    the data already on the device are part of every run on a GPU (`train.train`)."""
+    batch, with cuDNN's autotuner (`speed.autotuned`), and with all four: one row each, {"model",
+    "variant", "batch_size", "seconds_per_step", "clips_per_s", "tflops", "of_peak" (of the dense
+    bf16 peak, the one GPU use is measured against), "speedup" (clips per second over the plain
+    run's)}, each also passed to
+    `on_row` as soon as it is measured; a variant that raises gets a row with its "error". The
+    fused optimiser and the data already on the device are part of every run on a GPU
+    (`train.train`)."""
     plain = dataclasses.replace(profile.train, amp=False, compile=False)
     bigger = plain.batch_size * batch_factor
     variants = {"plain": {}, "bf16": {"amp": True}, "compile": {"compile": True},
@@ -207,13 +238,17 @@ def training_speedups(kind: str, profile: Profile, device: str, steps: int = 5, 
     for name, changes in variants.items():
         log(f"timing {kind} training: {name} ...")
         cfg = dataclasses.replace(plain, **{k: v for k, v in changes.items() if k != "autotune"})
-        with autotuned(changes.get("autotune", False)):
-            t = time_training(kind, profile.replace(train=cfg), steps=steps, device=device)
-        clips_per_s = t["batch_size"] / t["seconds_per_step"]
-        rate = utilisation(t["flops_per_step"], t["seconds_per_step"], peak)
-        rows.append({"model": kind, "variant": name, "batch_size": t["batch_size"],
-                     "seconds_per_step": t["seconds_per_step"], "clips_per_s": clips_per_s, **rate,
-                     "speedup": clips_per_s / rows[0]["clips_per_s"] if rows else 1.0})
+        try:
+            with autotuned(changes.get("autotune", False)):
+                t = time_training(kind, profile.replace(train=cfg), steps=steps, device=device)
+        except Exception as exc:  # noqa: BLE001 - recorded in the row, and the next variant is timed
+            rows.append(_failed(kind, name, exc, log))
+        else:
+            clips_per_s = t["batch_size"] / t["seconds_per_step"]
+            rate = utilisation(t["flops_per_step"], t["seconds_per_step"], peak)
+            rows.append({"model": kind, "variant": name, "batch_size": t["batch_size"],
+                         "seconds_per_step": t["seconds_per_step"], "clips_per_s": clips_per_s, **rate,
+                         "speedup": _speedup(rows, "clips_per_s", clips_per_s, True)})
         if on_row is not None:
             on_row(rows[-1])
         torch._dynamo.reset()
@@ -221,9 +256,10 @@ def training_speedups(kind: str, profile: Profile, device: str, steps: int = 5, 
 
 
 def format_training_speedups(rows: list[dict]) -> str:
-    cells = [[r["model"], r["variant"], str(r["batch_size"]), f"{r['seconds_per_step']:.3g}", f"{r['clips_per_s']:.3g}",
-              f"{r['tflops']:.3g}", "–" if r.get("of_peak") is None else f"{100 * r['of_peak']:.2g} %",
-              f"{r['speedup']:.2f}x"] for r in rows]
+    cells = [[r["model"], r["variant"], "–", "–", "–", "–", "–", f"failed: {r['error']}"] if "error" in r else
+             [r["model"], r["variant"], str(r["batch_size"]), f"{r['seconds_per_step']:.3g}", f"{r['clips_per_s']:.3g}",
+              f"{r['tflops']:.3g}", "–" if r.get("of_peak") is None else f"{percent(r['of_peak'])} %",
+              _times(r["speedup"])] for r in rows]
     return markdown_table(["model", "training", "batch", "s per step", "clips per s", "TFLOP/s", "of bf16 peak",
                            "speedup"], cells)
 
@@ -231,7 +267,7 @@ def format_training_speedups(rows: list[dict]) -> str:
 def time_evaluation_set(kind: str, profile: Profile, device: str, clips: int = 2048, **options) -> dict:
     """Seconds to sample `clips` guided clips (every digit in turn) with the profile's sampler and
     steps, measured whole: the figure a projection from a few steps stands in for. `options` as
-    in `speed` (batch="auto", precision, compile, channels_last); random weights."""
+    in `speed` (batch="auto", precision, compile, channels_last, autotune); random weights."""
     model, classifier = _sampling_models(kind, profile, device)
     batch = options.pop("batch", 16)
     prepare_for_sampling(model, classifier, compile=options.pop("compile", False),
@@ -247,6 +283,22 @@ def time_evaluation_set(kind: str, profile: Profile, device: str, clips: int = 2
                                              labels=labels, **options), device)
     return {"model": kind, "clips": clips, "batch": batch, "seconds": seconds, "finite": bool(torch.isfinite(x).all()),
             "sampler": profile.sample.sampler, "steps": profile.sample.steps, **options}
+
+
+def evaluation_set_row(kind: str, profile: Profile, device: str, clips: int = 2048, log=print, **options) -> dict:
+    """`time_evaluation_set`, and where it raises with `compile=True` (a compiler that fails on
+    this device), the same set timed again without compiling, the error kept in "compile_error":
+    one failed compiler costs the measurement of compiling, not the whole measurement."""
+    try:
+        return time_evaluation_set(kind, profile, device, clips=clips, **options)
+    except Exception as exc:  # noqa: BLE001 - re-raised unless compiling was the difference
+        if not options.get("compile"):
+            raise
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    log(f"{kind}: compiling failed ({error}); sampling the set again without it")
+    torch._dynamo.reset()
+    return {**time_evaluation_set(kind, profile, device, clips=clips, **{**options, "compile": False}),
+            "compile_error": error}
 
 
 def time_diffwave(device: str = "cpu", clips: int = 16, steps: int = 2,
@@ -431,12 +483,18 @@ def _trainable_now(kind: str, profile: Profile) -> int | None:
         return None
 
 
+def percent(share: float) -> str:
+    """A share as a percentage with two significant digits and no exponent: 0.014 -> "1.4",
+    0.35 -> "35", 1.4 -> "140" (a measured peak, the CPU's, can be beaten)."""
+    return f"{100 * share:.0f}" if share >= 0.1 else f"{100 * share:.2g}"
+
+
 def _rate(row: dict, prefix: str) -> str:
     """"12.3 (1.2 % of bf16)": a row's achieved TFLOP/s and its share of the device's peak."""
     if prefix + "tflops" not in row:
         return "–"
     rate, share, precision = row[prefix + "tflops"], row.get(prefix + "of_peak"), row.get(prefix + "precision", "?")
-    return f"{rate:.3g} ({100 * share:.2g} % of {precision})" if share is not None else f"{rate:.3g} (no {precision} peak)"
+    return f"{rate:.3g} ({percent(share)} % of {precision})" if share is not None else f"{rate:.3g} (no {precision} peak)"
 
 
 def format_estimate(rows: list[dict], profile: Profile, eval_clips: int = 2048) -> str:

@@ -16,8 +16,8 @@ import json
 import torch
 
 from scorelab import get_profile
-from scorelab.benchmark import (SAMPLING_OPTIONS, format_speedups, format_training_speedups, sampling_speedups,
-                                time_evaluation_set, training_speedups)
+from scorelab.benchmark import (SAMPLING_OPTIONS, evaluation_set_row, format_speedups, format_training_speedups,
+                                sampling_speedups, training_speedups)
 
 EVALSET_OPTIONS = {"auto": ("batch", "auto"), "bf16": ("precision", "bf16"), "compile": ("compile", True),
                    "channels-last": ("channels_last", True), "autotune": ("autotune", True)}
@@ -54,10 +54,11 @@ def main() -> None:
             print(format_training_speedups(rows), flush=True)
         else:
             options = dict(EVALSET_OPTIONS[o] for o in args.options.split(",") if o)
-            keep([time_evaluation_set(kind, profile, args.device, clips=args.clips, **options)])
+            keep([evaluation_set_row(kind, profile, args.device, clips=args.clips, log=print, **options)])
             r = rows[-1]
             print(f"{kind}: {r['clips']} guided clips ({r['sampler']}, {r['steps']} steps, batch {r['batch']}, "
-                  f"{args.options}) in {r['seconds']:.1f} s", flush=True)
+                  f"{args.options}{', compile failed' if 'compile_error' in r else ''}) in {r['seconds']:.1f} s",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -256,6 +256,62 @@ def test_sampling_speedups_time_each_option_alone_then_all(monkeypatch):
     assert "s for 100 clips (projected)" in bench.format_speedups(rows)
 
 
+def test_a_variant_that_fails_is_recorded_and_the_next_is_timed(monkeypatch):
+    import scorelab.benchmark as bench
+
+    def fake(kind, profile, clips=16, steps=2, device="cpu", count=True, max_clips=2048, **options):
+        if options.get("compile"):
+            raise RuntimeError("inductor: no C++ compiler\nmore lines")
+        return {"seconds_per_clip": 0.5 if options else 1.0, "batch": clips}
+
+    monkeypatch.setattr(bench, "time_sampling", fake)
+    options = {"bf16": {"precision": "bf16"}, "compile": {"compile": True}}
+    rows = bench.sampling_speedups("unet", get_profile("micro"), "cpu", log=lambda *a: None, options=options)
+    assert [r["variant"] for r in rows] == ["plain", "bf16", "compile", "all of them"]
+    assert rows[1]["speedup"] == 2.0 and rows[2] == rows[3] | {"variant": "compile"}
+    assert rows[2]["error"] == "RuntimeError: inductor: no C++ compiler"
+    assert "| unet | compile | – | – | – | failed: RuntimeError: inductor: no C++ compiler |" in bench.format_speedups(rows)
+
+    def fake_training(kind, profile, steps=5, device=None):
+        if profile.train.compile or profile.train.batch_size > 8:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return {"batch_size": profile.train.batch_size, "seconds_per_step": 1.0, "flops_per_step": 1e12}
+
+    monkeypatch.setattr(bench, "time_training", fake_training)
+    rows = bench.training_speedups("unet", get_profile("micro"), "cpu", batch_factor=2, log=lambda *a: None)
+    assert [r.get("error", "") for r in rows] == ["", "", "OutOfMemoryError: CUDA out of memory",
+                                                  "OutOfMemoryError: CUDA out of memory", "",
+                                                  "OutOfMemoryError: CUDA out of memory"]
+    assert "| unet | batch 16 | – | – | – | – | – | failed: OutOfMemoryError" in bench.format_training_speedups(rows)
+
+
+def test_an_evaluation_set_whose_compiler_fails_is_sampled_again_without_it(monkeypatch):
+    import scorelab.benchmark as bench
+
+    calls = []
+
+    def fake(kind, profile, device, clips=2048, **options):
+        calls.append(options)
+        if options.get("compile") or options.get("precision") == "fp64":
+            raise RuntimeError("no compiler")
+        return {"model": kind, "clips": clips, "seconds": 50.0, **options}
+
+    monkeypatch.setattr(bench, "time_evaluation_set", fake)
+    row = bench.evaluation_set_row("subnet", get_profile("micro"), "cpu", clips=8, log=lambda *a: None,
+                                   precision="bf16", compile=True)
+    assert calls == [{"precision": "bf16", "compile": True}, {"precision": "bf16", "compile": False}]
+    assert row["seconds"] == 50.0 and row["compile_error"] == "RuntimeError: no compiler"
+    assert "compile_error" not in bench.evaluation_set_row("unet", get_profile("micro"), "cpu", precision="bf16")
+    with pytest.raises(RuntimeError, match="no compiler"):  # not compiling: nothing to fall back on
+        bench.evaluation_set_row("unet", get_profile("micro"), "cpu", precision="fp64")
+
+
+def test_shares_of_the_peak_read_as_plain_percentages():
+    from scorelab.benchmark import percent
+
+    assert [percent(s) for s in (0.0014, 0.014, 0.1, 0.35, 1.4)] == ["0.14", "1.4", "10", "35", "140"]
+
+
 def test_training_speedups_count_clips_per_second_against_the_bf16_peak(monkeypatch):
     import scorelab.benchmark as bench
 
