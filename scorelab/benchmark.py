@@ -270,8 +270,8 @@ def time_evaluation_set(kind: str, profile: Profile, device: str, clips: int = 2
     in `speed` (batch="auto", precision, compile, channels_last, autotune); random weights."""
     model, classifier = _sampling_models(kind, profile, device)
     batch = options.pop("batch", 16)
-    prepare_for_sampling(model, classifier, compile=options.pop("compile", False),
-                         channels_last=options.pop("channels_last", False))
+    layout = {"compile": options.pop("compile", False), "channels_last": options.pop("channels_last", False)}
+    prepare_for_sampling(model, classifier, **layout)
     labels = torch.arange(clips) % len(profile.data.labels)
     with run_cache.disabled():
         if batch == "auto":
@@ -282,7 +282,7 @@ def time_evaluation_set(kind: str, profile: Profile, device: str, clips: int = 2
         x, seconds = _timed(lambda: generate(model, profile, clips, device=device, batch=batch, classifier=classifier,
                                              labels=labels, **options), device)
     return {"model": kind, "clips": clips, "batch": batch, "seconds": seconds, "finite": bool(torch.isfinite(x).all()),
-            "sampler": profile.sample.sampler, "steps": profile.sample.steps, **options}
+            "sampler": profile.sample.sampler, "steps": profile.sample.steps, **layout, **options}
 
 
 def evaluation_set_row(kind: str, profile: Profile, device: str, clips: int = 2048, log=print, **options) -> dict:
@@ -299,6 +299,39 @@ def evaluation_set_row(kind: str, profile: Profile, device: str, clips: int = 20
     torch._dynamo.reset()
     return {**time_evaluation_set(kind, profile, device, clips=clips, **{**options, "compile": False}),
             "compile_error": error}
+
+
+def precision_verdicts(rows: list[dict], metrics=("fid", "agreement")) -> list[dict]:
+    """Does bf16 change the samples? From rows {"model", "precision" ("fp32" or "bf16"), "seed",
+    metric: value} (`scripts/bf16_quality.py`), per model and metric: float32's mean and its
+    seed-to-seed spread (max - min), bf16's mean, and "within": whether the two means differ by
+    no more than that spread, i.e. by no more than another seed would have moved float32."""
+    out = []
+    for kind in dict.fromkeys(r["model"] for r in rows):
+        for metric in metrics:
+            values = {p: [r[metric] for r in rows if r["model"] == kind and r["precision"] == p] for p in ("fp32", "bf16")}
+            if len(values["fp32"]) < 2 or not values["bf16"]:
+                raise ValueError(f"{kind}: {metric} needs float32 at two seeds or more and bf16 at one or more, "
+                                 f"got {len(values['fp32'])} and {len(values['bf16'])}")
+            mean = {p: sum(v) / len(v) for p, v in values.items()}
+            spread = max(values["fp32"]) - min(values["fp32"])
+            out.append({"model": kind, "metric": metric, "seeds": len(values["fp32"]), "fp32_mean": mean["fp32"],
+                        "fp32_spread": spread, "bf16_mean": mean["bf16"],
+                        "within": abs(mean["bf16"] - mean["fp32"]) <= spread})
+    return out
+
+
+def format_precision_verdicts(verdicts: list[dict]) -> str:
+    """A Markdown table of `precision_verdicts` (agreement in %)."""
+    def value(v, metric):
+        return f"{100 * v:.1f} %" if metric == "agreement" else f"{v:.2f}"
+
+    names = {"subnet": "ScoreSubnet (guided)", "unet": "U-Net + Classifier (guided)"}
+    cells = [[names.get(v["model"], v["model"]), {"fid": "FID", "agreement": "guided agreement"}.get(v["metric"], v["metric"]),
+              value(v["fp32_mean"], v["metric"]), value(v["fp32_spread"], v["metric"]), value(v["bf16_mean"], v["metric"]),
+              "yes" if v["within"] else "no"] for v in verdicts]
+    return markdown_table(["model", "metric", "float32, mean over seeds", "float32, seed-to-seed spread",
+                           "bf16, mean over seeds", "difference within the spread"], cells)
 
 
 def time_diffwave(device: str = "cpu", clips: int = 16, steps: int = 2,
@@ -384,11 +417,16 @@ def counted_peers(profile: Profile, costs: dict[str, dict], gamma: float = DEFAU
     return rows
 
 
+def _times_less(ratio: float) -> str:
+    """23.9x; 19,300x (no exponent for the micro profile's tiny models)."""
+    return f"{ratio:.3g}x" if ratio < 1000 else f"{float(f'{ratio:.3g}'):,.0f}x"
+
+
 def format_peers(peers: list[dict], vocoder_macs: float | None = None) -> str:
     """A Markdown table of `peer_rows`, with the ratio of each model's work to DiffWave's."""
     base = next((p["macs_per_second"] for p in peers if p["model"] == "diffwave"), None)
     cells = [[p["name"], p["sampler"], f"{p['macs_per_second'] / 1e12:.3g}",
-              f"{base / p['macs_per_second']:.3g}x" if base else "–",
+              _times_less(base / p["macs_per_second"]) if base else "–",
               f"{p['seconds_per_second']:.3g}" if "seconds_per_second" in p else "–",
               _rate(p, "sample_")] for p in peers]
     header = ["model", "sampler", "TMACs per generated second", "less work than DiffWave", "s per generated second",

@@ -18,6 +18,7 @@ import time
 import torch
 
 from scorelab.audio import to_audio
+from scorelab.benchmark import precision_verdicts
 from scorelab.evaluate import ScorelabExtractor, features_of, reference_features, scores
 from scorelab.generate import generate
 from scorelab.kinds import guiding_classifier
@@ -46,20 +47,6 @@ def quality(kind: str, models, precision: str, seed: int, clips: int, device: st
             "agreement": got["accuracy"], "sampling_s": seconds}
 
 
-def verdicts(rows: list[dict]) -> list[dict]:
-    """Per model and metric: float32's mean and seed-to-seed spread, bf16's mean, and whether the
-    difference of the means is within the spread."""
-    out = []
-    for kind in dict.fromkeys(r["model"] for r in rows):
-        for metric in ("fid", "agreement"):
-            values = {p: [r[metric] for r in rows if r["model"] == kind and r["precision"] == p] for p in ("fp32", "bf16")}
-            mean = {p: sum(v) / len(v) for p, v in values.items()}
-            spread = max(values["fp32"]) - min(values["fp32"])
-            out.append({"model": kind, "metric": metric, "fp32_mean": mean["fp32"], "fp32_spread": spread,
-                        "bf16_mean": mean["bf16"], "within": abs(mean["bf16"] - mean["fp32"]) <= spread})
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -81,7 +68,7 @@ def main() -> None:
                 r = rows[-1]
                 print(f"{kind:7} {precision} seed {seed}: FID {r['fid']:.2f}, agreement {100 * r['agreement']:.0f} %, "
                       f"{r['sampling_s']:.1f} s", flush=True)
-    found = verdicts(rows)
+    found = precision_verdicts(rows)
     for v in found:
         print(f"{v['model']:7} {v['metric']:9}: fp32 {v['fp32_mean']:.3f} (seed spread {v['fp32_spread']:.3f}), "
               f"bf16 {v['bf16_mean']:.3f}: {'within' if v['within'] else 'OUTSIDE'} the spread")

@@ -306,10 +306,30 @@ def test_an_evaluation_set_whose_compiler_fails_is_sampled_again_without_it(monk
         bench.evaluation_set_row("unet", get_profile("micro"), "cpu", precision="fp64")
 
 
+def test_bf16_keeps_the_quality_when_its_mean_is_within_float32s_seed_spread():
+    from scorelab.benchmark import format_precision_verdicts, precision_verdicts
+
+    def rows(model, fp32, bf16):
+        return ([{"model": model, "precision": "fp32", "seed": i, "fid": f, "agreement": 0.5} for i, f in enumerate(fp32)]
+                + [{"model": model, "precision": "bf16", "seed": i, "fid": f, "agreement": 0.5} for i, f in enumerate(bf16)])
+
+    found = precision_verdicts(rows("subnet", [10.0, 12.0, 11.0], [12.0, 13.0, 11.0]) + rows("unet", [10.0, 11.0], [13.0, 12.0]))
+    fid = {v["model"]: v for v in found if v["metric"] == "fid"}
+    assert fid["subnet"]["fp32_mean"] == 11.0 and fid["subnet"]["fp32_spread"] == 2.0 and fid["subnet"]["within"]
+    assert fid["unet"]["bf16_mean"] == 12.5 and fid["unet"]["fp32_spread"] == 1.0 and not fid["unet"]["within"]
+    assert all(v["within"] for v in found if v["metric"] == "agreement")  # equal means, no spread: within
+    table = format_precision_verdicts(found)
+    assert "| ScoreSubnet (guided) | FID | 11.00 | 2.00 | 12.00 | yes |" in table
+    assert "| U-Net + Classifier (guided) | guided agreement | 50.0 % | 0.0 % | 50.0 % | yes |" in table
+    with pytest.raises(ValueError, match="subnet: fid needs float32 at two seeds or more"):
+        precision_verdicts(rows("subnet", [10.0], [11.0]))
+
+
 def test_shares_of_the_peak_read_as_plain_percentages():
-    from scorelab.benchmark import percent
+    from scorelab.benchmark import _times_less, percent
 
     assert [percent(s) for s in (0.0014, 0.014, 0.1, 0.35, 1.4)] == ["0.14", "1.4", "10", "35", "140"]
+    assert [_times_less(r) for r in (1.0, 23.94, 19312.7)] == ["1x", "23.9x", "19,300x"]
 
 
 def test_training_speedups_count_clips_per_second_against_the_bf16_peak(monkeypatch):
@@ -343,7 +363,7 @@ def test_an_evaluation_set_is_sampled_whole_and_sampling_speedups_run_for_real()
     profile = get_profile("micro")
     done = time_evaluation_set("unet", profile, "cpu", clips=3, batch=2, channels_last=True)
     assert done["clips"] == 3 and done["batch"] == 2 and done["seconds"] > 0 and done["finite"]
-    assert done["steps"] == profile.sample.steps
+    assert done["steps"] == profile.sample.steps and done["channels_last"] and not done["compile"]
     rows = sampling_speedups("subnet", profile, "cpu", steps=1, eval_clips=10, batch=2, log=lambda *a: None,
                              options={"channels-last": {"channels_last": True}})
     assert [r["variant"] for r in rows] == ["plain", "channels-last"] and rows[1]["batch"] == 2
