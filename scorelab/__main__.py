@@ -256,7 +256,7 @@ def _sample_parser(commands) -> None:
                           help="clips sampled at once (memory, not results); default 'auto': on a GPU as many as "
                                "fit in its memory, 16 on a CPU")
     sample_p.add_argument("--precision", choices=PRECISIONS, default="fp32",
-                          help="bf16: the score network under bf16 autocast (on a GPU; slow on most CPUs)")
+                          help="bf16: the score network under bf16 autocast (on a GPU, or a CPU with bf16 instructions)")
     sample_p.add_argument("--compile", action="store_true", help="torch.compile the model first (in pieces for a subnet)")
     sample_p.add_argument("--channels-last", action="store_true", help="convolution weights in the NHWC layout")
     sample_p.add_argument("--autotune", action="store_true",
