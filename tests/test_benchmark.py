@@ -229,7 +229,7 @@ def test_counted_peers_multiply_a_step_by_the_samplers_score_evaluations():
     assert [p["macs_per_second"] for p in peers] == [macs_per_generated_second(), 14e9, 7e9]
     table = format_peers(peers)
     assert table.splitlines()[0] == "| model | sampler | TMACs per generated second | less work than DiffWave |"
-    assert "| ScoreSubnet (guided) | heun, 4 steps | 0.007 | 8.66e+03x |" in table
+    assert "| ScoreSubnet (guided) | heun, 4 steps | 0.007 | 8,660x |" in table
 
 
 def test_sampling_speedups_time_each_option_alone_then_all(monkeypatch):
