@@ -13,8 +13,8 @@
 # Try it on a CPU first (minutes, with the micro profile):
 #   OUT=/tmp/o DEVICE=cpu PROFILE_B=micro CLIPS=64 SAMPLE_BATCH=1 QUALITY_CLIPS=2 bash scripts/gpu_speed.sh
 # On a lent GPU (torch 2.11 on the H200), carrying .whl (soundfile and its cffi) and .fsdd (the
-# FSDD recordings; make them with `pip download soundfile cffi pycparser --only-binary :all:
-# --python-version 3.12 -d .whl` and `cp -r $SCORELAB_FSDD .fsdd`): OUT=$OUT bash scripts/gpu_speed.sh
+# FSDD recordings; make them with `pip download --no-deps --only-binary :all: --python-version 3.12
+# soundfile cffi pycparser -d .whl` and `cp -r $SCORELAB_FSDD .fsdd`): OUT=$OUT bash scripts/gpu_speed.sh
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:?set OUT to a folder for the results}
