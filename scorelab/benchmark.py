@@ -157,10 +157,16 @@ SAMPLING_OPTIONS = {  # what `speed` offers, as time_sampling's keyword argument
 }
 
 
+def _error_text(exc: Exception) -> str:
+    """"RuntimeError: its first line": what a row records of an error (at most 300 characters)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:300]
+
+
 def _failed(kind: str, variant: str, exc: Exception, log) -> dict:
     """The row of a variant that raised (a compiler that fails on this device, memory that runs
     out): the error recorded, the device's cached memory freed, the next variant timed."""
-    error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"[:300]
+    error = _error_text(exc)
     log(f"  {variant} failed: {error}")
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
@@ -294,7 +300,7 @@ def evaluation_set_row(kind: str, profile: Profile, device: str, clips: int = 20
     except Exception as exc:  # noqa: BLE001 - re-raised unless compiling was the difference
         if not options.get("compile"):
             raise
-        error = f"{type(exc).__name__}: {exc}"[:300]
+        error = _error_text(exc)
     log(f"{kind}: compiling failed ({error}); sampling the set again without it")
     torch._dynamo.reset()
     return {**time_evaluation_set(kind, profile, device, clips=clips, **{**options, "compile": False}),
@@ -326,12 +332,28 @@ def format_precision_verdicts(verdicts: list[dict]) -> str:
     def value(v, metric):
         return f"{100 * v:.1f} %" if metric == "agreement" else f"{v:.2f}"
 
-    names = {"subnet": "ScoreSubnet (guided)", "unet": "U-Net + Classifier (guided)"}
-    cells = [[names.get(v["model"], v["model"]), {"fid": "FID", "agreement": "guided agreement"}.get(v["metric"], v["metric"]),
+    cells = [[PEER_NAMES.get(v["model"], v["model"]), {"fid": "FID", "agreement": "guided agreement"}.get(v["metric"], v["metric"]),
               value(v["fp32_mean"], v["metric"]), value(v["fp32_spread"], v["metric"]), value(v["bf16_mean"], v["metric"]),
               "yes" if v["within"] else "no"] for v in verdicts]
     return markdown_table(["model", "metric", "float32, mean over seeds", "float32, seed-to-seed spread",
                            "bf16, mean over seeds", "difference within the spread"], cells)
+
+
+def precision_numbers(rows: list[dict]) -> dict[str, str]:
+    """The figures a text quotes of a bf16 check (`scripts/bf16_quality.py`'s rows), as text:
+    clips per seed, seeds, how many of the `precision_verdicts` are within the spread (of how many),
+    bf16's share of float32's sampling time, the largest change of a mean FID and the largest
+    change of one seed's FID."""
+    verdicts = precision_verdicts(rows)
+    seconds = {p: sum(r["sampling_s"] for r in rows if r["precision"] == p) for p in ("fp32", "bf16")}
+    fid_of = {(r["model"], r["precision"], r["seed"]): r["fid"] for r in rows}
+    seed_moves = [abs(fid_of[(m, "bf16", s)] - fid_of[(m, "fp32", s)]) for m, p, s in fid_of
+                  if p == "fp32" and (m, "bf16", s) in fid_of]
+    return {"bf16_clips": str(rows[0]["clips"]), "bf16_seeds": str(len({r["seed"] for r in rows})),
+            "bf16_within": str(sum(v["within"] for v in verdicts)), "bf16_checks": str(len(verdicts)),
+            "bf16_time_share": f"{seconds['bf16'] / seconds['fp32']:.0%}",
+            "bf16_fid_move": f"{max(abs(v['bf16_mean'] - v['fp32_mean']) for v in verdicts if v['metric'] == 'fid'):.2f}",
+            "bf16_seed_move": f"{max(seed_moves):.2f}"}
 
 
 def time_diffwave(device: str = "cpu", clips: int = 16, steps: int = 2,

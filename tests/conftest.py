@@ -1,9 +1,11 @@
-"""Shared fixtures: the offline FSDD copy, small Speech Commands folders, a local file server."""
+"""Shared fixtures: the offline FSDD copy, small Speech Commands folders, a local file server; and a
+counter of the host's waits for a GPU."""
 from __future__ import annotations
 
 import http.server
 import os
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -140,3 +142,17 @@ def data_home(tmp_path, monkeypatch) -> Path:
     for var in ("SCORELAB_FSDD", "SCORELAB_SC09", "SCORELAB_SYNTH", "SCORELAB_HIFIGAN"):
         monkeypatch.delenv(var, raising=False)
     return home
+
+
+def host_waits(run) -> int:
+    """How many times `run()` makes the host wait for the GPU, as CUDA's sync debug mode reports them."""
+    import torch
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            run()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    return sum("synchroniz" in str(w.message).lower() for w in caught)

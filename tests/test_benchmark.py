@@ -325,6 +325,17 @@ def test_bf16_keeps_the_quality_when_its_mean_is_within_float32s_seed_spread():
         precision_verdicts(rows("subnet", [10.0], [11.0]))
 
 
+def test_the_figures_quoted_of_a_bf16_check():
+    from scorelab.benchmark import precision_numbers
+
+    rows = [{"model": "subnet", "precision": p, "seed": seed, "clips": 100, "fid": fid, "agreement": 0.9,
+             "sampling_s": seconds}
+            for p, seconds, fids in (("fp32", 30.0, (4.0, 5.0, 3.0)), ("bf16", 10.0, (4.1, 4.9, 3.3)))
+            for seed, fid in enumerate(fids)]
+    assert precision_numbers(rows) == {"bf16_clips": "100", "bf16_seeds": "3", "bf16_within": "2", "bf16_checks": "2",
+                                       "bf16_time_share": "33%", "bf16_fid_move": "0.10", "bf16_seed_move": "0.30"}
+
+
 def test_shares_of_the_peak_read_as_plain_percentages():
     from scorelab.benchmark import _times_less, percent
 

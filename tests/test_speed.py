@@ -1,10 +1,9 @@
 """Sampling at GPU scale (scorelab.speed): the automatic batch, bf16 autocast, compiling in the
 pieces that differentiation through the classifier allows, channels-last. Each changes how the
 score is computed, never what: checked here against the plain float32 computation."""
-import warnings
-
 import pytest
 import torch
+from conftest import host_waits
 
 from scorelab import get_profile
 from scorelab.generate import generate
@@ -66,18 +65,6 @@ def test_auto_batch_on_cuda_measures_one_evaluation():
     assert 8 <= batch <= 4096
 
 
-def _host_waits(sample) -> int:
-    """How many times `sample()` makes the host wait for the GPU (CUDA's sync debug mode)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        torch.cuda.set_sync_debug_mode("warn")
-        try:
-            sample()
-        finally:
-            torch.cuda.set_sync_debug_mode("default")
-    return sum("synchroniz" in str(w.message).lower() for w in caught)
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: it counts the host's waits for one")
 @pytest.mark.parametrize("kind", ["subnet", "unet"])
 def test_guided_sampling_on_a_gpu_never_waits_for_it_between_steps(kind, monkeypatch):
@@ -86,7 +73,7 @@ def test_guided_sampling_on_a_gpu_never_waits_for_it_between_steps(kind, monkeyp
     labels = torch.tensor([0, 1, 2])
 
     def waits(steps, cond_fn=None):
-        return _host_waits(lambda: generate(model, PROFILE, 3, steps=steps, batch=3, device="cuda",
+        return host_waits(lambda: generate(model, PROFILE, 3, steps=steps, batch=3, device="cuda",
                                             classifier=classifier, labels=labels, cond_fn=cond_fn))
 
     def waiting_cond_fn(x, sigma):  # a wait for the GPU at every evaluation, on purpose: the count must see it

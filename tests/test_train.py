@@ -6,11 +6,11 @@ import signal
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import host_waits
 
 from scorelab.checkpoints import load_checkpoint
 from scorelab.config import TrainConfig, get_profile
@@ -119,18 +119,10 @@ def test_on_a_gpu_a_nan_loss_is_caught_at_the_next_log_step_before_saving(tmp_pa
 
 
 def _host_waits(tmp_path, steps, loss_fn) -> int:
-    """How many times training on the GPU for `steps` steps (one log and checkpoint step, the
-    last) makes the host wait for the GPU, as CUDA's sync debug mode reports them."""
+    """The host's waits for the GPU while training `steps` steps (one log and checkpoint step, the last)."""
     cfg = dataclasses.replace(CFG, steps=steps, log_every=steps, checkpoint_every=steps)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        torch.cuda.set_sync_debug_mode("warn")
-        try:
-            train(Tiny(), loss_fn, *DATA, cfg, tmp_path / f"{loss_fn.__name__}-{steps}", {}, device="cuda",
-                  progress=False)
-        finally:
-            torch.cuda.set_sync_debug_mode("default")
-    return sum("synchroniz" in str(w.message).lower() for w in caught)
+    return host_waits(lambda: train(Tiny(), loss_fn, *DATA, cfg, tmp_path / f"{loss_fn.__name__}-{steps}", {},
+                                    device="cuda", progress=False))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: it counts the host's waits for one")
