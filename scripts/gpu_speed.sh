@@ -12,6 +12,9 @@
 # Everything lands in $OUT (JSON and logs); a step that runs out of time keeps its finished rows.
 # Try it on a CPU first (minutes, with the micro profile):
 #   OUT=/tmp/o DEVICE=cpu PROFILE_B=micro CLIPS=64 SAMPLE_BATCH=1 QUALITY_CLIPS=2 bash scripts/gpu_speed.sh
+# On a slower device give every step SCALE times its time, and choose the steps with STEPS; the tiny
+# profile on a 2-core CPU (about 70 minutes, most of it the two evaluation sets):
+#   OUT=runs/speed-tiny-cpu DEVICE=cpu PROFILE_B=tiny SCALE=30 STEPS="1 2 3 4" bash scripts/gpu_speed.sh
 # On a lent GPU (torch 2.11 on the H200), carrying .whl (soundfile and its cffi) and .fsdd (the
 # FSDD recordings; make them with `pip download --no-deps --only-binary :all: --python-version 3.12
 # soundfile cffi pycparser -d .whl` and `cp -r $SCORELAB_FSDD .fsdd`): OUT=$OUT bash scripts/gpu_speed.sh
@@ -19,6 +22,7 @@ set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:?set OUT to a folder for the results}
 DEVICE=${DEVICE:-cuda}; PROFILE_B=${PROFILE_B:-paper}; CLIPS=${CLIPS:-2048}; QUALITY_CLIPS=${QUALITY_CLIPS:-100}
+SCALE=${SCALE:-1}; STEPS=" ${STEPS:-1 2 3 4 5 6 7} "
 SAMPLE_BATCH=${SAMPLE_BATCH:-16}  # the "before" benchmark samples (and times DiffWave) in batches of 16, as report does
 # the GPU machine's Python is python3 (the one with torch); python, where there is no python3
 PY=${PY:-$(command -v python3 || command -v python)}
@@ -35,11 +39,14 @@ t0=$(date +%s); el() { echo "[$(( $(date +%s) - t0 )) s] $*" | tee -a "$OUT/time
     >"$OUT/env.txt" 2>&1
 el "env: $(tail -1 "$OUT/env.txt")"
 
-deadline=$(( t0 + 470 ))
-# NAME LOG SECONDS CMD...: CMD with at most SECONDS ("left": all that is left before the deadline),
-# stdout and stderr in logs/LOG.out and .err; not run with under 20 s left
+deadline=$(( t0 + 470 * SCALE ))
+# NAME LOG SECONDS CMD...: CMD with at most SECONDS x SCALE ("left": all that is left before the
+# deadline), stdout and stderr in logs/LOG.out and .err; not run when STEPS lacks the number NAME
+# starts with, nor with under 20 s left
 step() {
   local name=$1 log=$2 limit=$3 left=$(( deadline - $(date +%s) )); shift 3
+  case "$STEPS" in *" ${name%%.*} "*) ;; *) el "$name: not chosen (STEPS=$STEPS)"; return ;; esac
+  if [ "$limit" != left ]; then limit=$(( limit * SCALE )); fi
   if [ "$limit" = left ] || [ "$limit" -gt "$left" ]; then limit=$left; fi
   if [ "$limit" -lt 20 ]; then el "$name: not run ($left s left)"; return; fi
   timeout "$limit" "$@" >"$OUT/logs/$log.out" 2>"$OUT/logs/$log.err"
@@ -47,7 +54,7 @@ step() {
 }
 step "1. benchmark with the peer" benchmark 90 "$PY" -m scorelab benchmark --profile "$PROFILE_B" \
     --models subnet,unet --steps 3 --device "$DEVICE" --sample-batch "$SAMPLE_BATCH" --peer --json
-cp "$OUT/logs/benchmark.out" "$OUT/benchmark-$PROFILE_B-gpu.json"
+[ -s "$OUT/logs/benchmark.out" ] && cp "$OUT/logs/benchmark.out" "$OUT/benchmark.json"
 for model_time in subnet:80 unet:70; do  # one model per call: one that runs out of time leaves the other its own
   model=${model_time%:*}
   step "2. $CLIPS guided $model clips, whole" "evalset-$model" "${model_time#*:}" "$PY" scripts/speedups.py evalset \
@@ -70,38 +77,5 @@ if [ "$DEVICE" = cuda ]; then  # the memory probe, the host's waits while traini
       tests/test_audio.py::test_log_mel_and_griffin_lim_on_cuda \
       tests/test_train.py::test_on_a_gpu_the_host_waits_for_it_only_at_log_and_checkpoint_steps
 fi
-"$PY" - "$OUT" "$PROFILE_B" <<'PY' | tee "$OUT/summary.md"
-import json, sys
-from pathlib import Path
-
-from scorelab import get_profile
-from scorelab.benchmark import format_estimate, format_peers, format_speedups, format_training_speedups
-
-out, name = Path(sys.argv[1]), sys.argv[2]
-
-
-def load(file):
-    try:
-        return json.loads((out / file).read_text())
-    except (OSError, ValueError):
-        print(f"{file}: no result (see {out}/logs)\n")
-        return None
-
-
-if (bench := load(f"benchmark-{name}-gpu.json")):
-    print(format_estimate(bench["rows"], get_profile(name)), "\n")
-    print(format_peers(bench["peers"], bench["vocoder_macs_per_second"]), "\n")
-if (s := load("sampling-speedups.json")):
-    print(format_speedups(s["rows"]), "\n")
-if (t := load("training-speedups.json")):
-    print(format_training_speedups(t["rows"]), "\n")
-for r in [row for m in ("subnet", "unet") for c in ("", "-compiled")
-          for row in (load(f"evalset-{m}{c}.json") or {}).get("rows", [])]:
-    failed = f"; compile failed: {r['compile_error']}" if "compile_error" in r else ""
-    how = "compiled, " * bool(r.get("compile")) + f"batch {r['batch']}"
-    print(f"{r['model']}: {r['clips']} guided clips whole in {r['seconds']:.1f} s ({how}{failed})")
-for v in (load("bf16-quality.json") or {}).get("verdicts", []):
-    print(f"{v['model']} {v['metric']}: fp32 {v['fp32_mean']:.3f} (spread {v['fp32_spread']:.3f}), "
-          f"bf16 {v['bf16_mean']:.3f}: {'within' if v['within'] else 'OUTSIDE'}")
-PY
+"$PY" scripts/speed_summary.py "$OUT" | tee "$OUT/summary.md"
 el "summary in $OUT/summary.md"
