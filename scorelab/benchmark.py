@@ -186,23 +186,28 @@ def sampling_speedups(kind: str, profile: Profile, device: str, steps: int = 2, 
                       options: dict = SAMPLING_OPTIONS, batch: int = 16, log=print, on_row=None) -> list[dict]:
     """Guided sampling of `kind` timed plainly (batch `batch`, float32, eager), with each of
     `options` alone, and with all of them: one row each, {"model", "variant", "batch",
-    "seconds_per_clip", "eval_seconds" (for `eval_clips` clips), "speedup" (over the plain run)},
-    each also passed to `on_row` as soon as it is measured. A variant that raises gets a row with
-    its "error" instead, and the next is timed."""
+    "seconds_per_clip", "eval_seconds" (for `eval_clips` clips), "tflops" and "of_peak" (the
+    plain run's counted FLOPs per clip over each variant's time, against the dense bf16 peak as
+    training is), "speedup" (over the plain run)}, each also passed to `on_row` as soon as it is
+    measured. A variant that raises gets a row with its "error" instead, and the next is timed."""
     variants = {"plain": {}, **{name: o for name, o in options.items()}}
     if len(options) > 1:
         variants["all of them"] = {k: v for o in options.values() for k, v in o.items()}
-    rows = []
+    peak = device_peaks(device).get("bf16")
+    rows, flops_per_clip = [], None  # the work is the same in every variant: counted once, on the plain run
     for name, chosen in variants.items():
         log(f"timing guided {kind} sampling: {name} ...")
         try:
             t = time_sampling(kind, profile, clips=chosen.get("clips", batch), steps=steps, device=device,
-                              count=False, max_clips=eval_clips, **{k: v for k, v in chosen.items() if k != "clips"})
+                              count=name == "plain", max_clips=eval_clips,
+                              **{k: v for k, v in chosen.items() if k != "clips"})
         except Exception as exc:  # noqa: BLE001 - recorded in the row, and the next variant is timed
             rows.append(_failed(kind, name, exc, log))
         else:
+            flops_per_clip = t.get("flops_per_clip", flops_per_clip)
+            rate = utilisation(flops_per_clip, t["seconds_per_clip"], peak) if flops_per_clip else {}
             rows.append({"model": kind, "variant": name, "batch": t["batch"], "seconds_per_clip": t["seconds_per_clip"],
-                         "eval_clips": eval_clips, "eval_seconds": eval_clips * t["seconds_per_clip"],
+                         "eval_clips": eval_clips, "eval_seconds": eval_clips * t["seconds_per_clip"], **rate,
                          "speedup": _speedup(rows, "seconds_per_clip", t["seconds_per_clip"], False)})
         if on_row is not None:
             on_row(rows[-1])
@@ -214,13 +219,17 @@ def _times(speedup: float | None) -> str:
     return "–" if speedup is None else f"{speedup:.2f}x"
 
 
+def _share(row: dict) -> str:
+    return "–" if row.get("of_peak") is None else f"{percent(row['of_peak'])} %"
+
+
 def format_speedups(rows: list[dict]) -> str:
     eval_clips = next((r["eval_clips"] for r in rows if "eval_clips" in r), 2048)
-    cells = [[r["model"], r["variant"], "–", "–", "–", f"failed: {r['error']}"] if "error" in r else
-             [r["model"], r["variant"], str(r["batch"]), f"{r['seconds_per_clip']:.3g}",
-              f"{r['eval_seconds']:.0f}", _times(r["speedup"])] for r in rows]
+    cells = [[r["model"], r["variant"], "–", "–", "–", "–", "–", f"failed: {r['error']}"] if "error" in r else
+             [r["model"], r["variant"], str(r["batch"]), f"{r['seconds_per_clip']:.3g}", f"{r['eval_seconds']:.0f}",
+              f"{r['tflops']:.3g}" if "tflops" in r else "–", _share(r), _times(r["speedup"])] for r in rows]
     return markdown_table(["model", "sampling", "batch", "s per guided clip", f"s for {eval_clips} clips (projected)",
-                           "speedup"], cells)
+                           "TFLOP/s", "of bf16 peak", "speedup"], cells)
 
 
 def training_speedups(kind: str, profile: Profile, device: str, steps: int = 5, batch_factor: int = 4,
@@ -264,8 +273,7 @@ def training_speedups(kind: str, profile: Profile, device: str, steps: int = 5, 
 def format_training_speedups(rows: list[dict]) -> str:
     cells = [[r["model"], r["variant"], "–", "–", "–", "–", "–", f"failed: {r['error']}"] if "error" in r else
              [r["model"], r["variant"], str(r["batch_size"]), f"{r['seconds_per_step']:.3g}", f"{r['clips_per_s']:.3g}",
-              f"{r['tflops']:.3g}", "–" if r.get("of_peak") is None else f"{percent(r['of_peak'])} %",
-              _times(r["speedup"])] for r in rows]
+              f"{r['tflops']:.3g}", _share(r), _times(r["speedup"])] for r in rows]
     return markdown_table(["model", "training", "batch", "s per step", "clips per s", "TFLOP/s", "of bf16 peak",
                            "speedup"], cells)
 
@@ -525,6 +533,30 @@ def comparison_hours(rows: list[dict], clips: int = 2048, gammas=(1.0, 10.0)) ->
         timing = by_kind[row.kind]
         sample += clips * timing["sample_s_per_clip" if row.gamma else "sample_s_per_clip_unguided"] / 3600
     return {"train_hours": train, "sample_hours": sample, "hours": train + sample}
+
+
+def estimate_numbers(rows: list[dict], profile: Profile, clips: int = 2048, prefix: str = "proj_") -> dict[str, str]:
+    """The figures prose quotes from `estimate` rows (glued as {glue:text}`proj_...`): the device,
+    each model's trainable parameters ("18.5 M") and projected training time ("13.0 h"), a
+    ScoreSubnet step as a share of a U-Net step, the minutes of `clips` guided clips per model and,
+    where all four kinds were measured, the whole comparison's time."""
+    by_kind = {r["model"]: r for r in rows}
+    numbers = {"device": (rows[0].get("device_name") or rows[0]["device"]) if rows else "?",
+               "train_steps": f"{profile.train.steps:,}".replace(",", " ")}
+    for kind, r in by_kind.items():
+        name = kind.replace("-", "_")
+        numbers[f"{name}_params"] = f"{r['trainable_params'] / 1e6:.1f} M"
+        numbers[f"{name}_train"] = _hours(r["train_hours"])
+        if "sample_s_per_clip" in r:
+            numbers[f"{name}_eval"] = _hours(clips * r["sample_s_per_clip"] / 3600)
+    if {"subnet", "unet"} <= by_kind.keys():
+        share = by_kind["subnet"]["seconds_per_step"] / by_kind["unet"]["seconds_per_step"]
+        numbers["subnet_step_share"] = f"{percent(share)} %"
+    if by_kind.keys() >= set(KINDS):
+        total = comparison_hours(rows, clips)
+        numbers.update(comparison=_hours(total["hours"]), comparison_train=_hours(total["train_hours"]),
+                       comparison_sample=_hours(total["sample_hours"]))
+    return {prefix + k: v for k, v in numbers.items()}
 
 
 def _hours(h: float) -> str:

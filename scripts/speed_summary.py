@@ -3,7 +3,11 @@ with DiffWave beside it, what each sampling and training option gave, the evalua
 whole and bf16's quality check. A file that is missing (a step that ran out of time or was not
 run) is named, and the rest printed.
 
-    python scripts/speed_summary.py OUT
+    python scripts/speed_summary.py OUT [BEFORE]
+
+The benchmark is read from OUT/benchmark*.json (one file per call, their rows joined); where
+there is none, the figures each evaluation set is set against come from BEFORE, an earlier
+`benchmark --json` of the same profile on the same device (book/results/benchmark-paper-h200.json).
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import sys
 from pathlib import Path
 
 from scorelab import get_profile
-from scorelab.benchmark import format_estimate, format_peers, format_speedups, format_training_speedups
+from scorelab.benchmark import format_estimate, format_peers, format_speedups, format_training_speedups, peer_rows
 
 
 def load(out: Path, file: str):
@@ -23,12 +27,35 @@ def load(out: Path, file: str):
         return None
 
 
-def main(out: Path) -> None:
-    bench = load(out, "benchmark.json")
+def benchmark(out: Path) -> dict | None:
+    """The benchmark calls' JSON in `out` joined: every call's rows, and DiffWave's row (from the
+    call that timed it) set beside all of them."""
+    parts = []
+    for file in sorted(out.glob("benchmark*.json")):
+        try:
+            parts.append(json.loads(file.read_text()))
+        except ValueError:  # a call stopped by its time limit leaves an empty file
+            print(f"{file.name}: no result (see {out}/logs)\n")
+    if not parts:
+        print(f"benchmark*.json: no result (see {out}/logs)\n")
+        return None
+    joined = {"profile": parts[0]["profile"], "rows": [r for part in parts for r in part["rows"]]}
+    peer = next((part["peer"] for part in parts if "peer" in part), None)
+    if peer:
+        joined.update(peer=peer, peers=peer_rows(joined["rows"], peer, get_profile(joined["profile"])),
+                      vocoder_macs_per_second=next(p["vocoder_macs_per_second"] for p in parts if "peer" in p))
+    return joined
+
+
+def main(out: Path, before_file: Path | None = None) -> None:
+    bench = benchmark(out)
     if bench:
         print(format_estimate(bench["rows"], get_profile(bench["profile"])), "\n")
         if "peers" in bench:
             print(format_peers(bench["peers"], bench["vocoder_macs_per_second"]), "\n")
+    elif before_file and before_file.is_file():
+        bench = json.loads(before_file.read_text())
+        print(f"the evaluation sets are set against {before_file}\n")
     before = {r["model"]: r for r in (bench or {}).get("rows", [])}
     if (s := load(out, "sampling-speedups.json")):
         print(format_speedups(s["rows"]), "\n")
@@ -49,6 +76,6 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         sys.exit(f"usage: {__doc__.split(chr(10) * 2)[1].strip()}")
-    main(Path(sys.argv[1]))
+    main(*map(Path, sys.argv[1:]))

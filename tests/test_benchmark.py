@@ -238,21 +238,27 @@ def test_sampling_speedups_time_each_option_alone_then_all(monkeypatch):
     calls = []
 
     def fake(kind, profile, clips=16, steps=2, device="cpu", count=True, max_clips=2048, **options):
-        calls.append((clips, options))
+        calls.append((clips, count, options))
         batch = 64 if clips == "auto" else clips
-        return {"seconds_per_clip": 1.0 / (1 + len(options) + (clips == "auto")), "batch": batch}
+        timed = {"seconds_per_clip": 1.0 / (1 + len(options) + (clips == "auto")), "batch": batch}
+        return {**timed, "flops_per_clip": 5e12} if count else timed
 
     monkeypatch.setattr(bench, "time_sampling", fake)
+    monkeypatch.setattr(bench, "device_peaks", lambda device: {"bf16": 100.0, "fp32": 10.0})
     seen = []
     rows = bench.sampling_speedups("subnet", get_profile("micro"), "cpu", eval_clips=100, log=lambda *a: None,
                                    on_row=seen.append)
     assert [r["variant"] for r in rows] == ["plain", "auto batch", "bf16", "compile", "channels-last",
                                             "cuDNN autotune", "all of them"]
-    assert calls[0] == (16, {}) and calls[1] == ("auto", {}) and calls[2] == (16, {"precision": "bf16"})
-    assert calls[-1] == ("auto", {"precision": "bf16", "compile": True, "channels_last": True, "autotune": True})
+    # the work is counted once, on the plain run; every option changes only the time it takes
+    assert calls[0] == (16, True, {}) and calls[1] == ("auto", False, {})
+    assert calls[2] == (16, False, {"precision": "bf16"})
+    assert calls[-1] == ("auto", False, {"precision": "bf16", "compile": True, "channels_last": True, "autotune": True})
     assert [r["speedup"] for r in rows] == [1.0, 2.0, 2.0, 2.0, 2.0, 2.0, 6.0] and rows[1]["batch"] == 64
     assert rows[-1]["eval_seconds"] == pytest.approx(100 / 6) and seen == rows
-    assert "| subnet | all of them | 64 | 0.167 | 17 | 6.00x |" in bench.format_speedups(rows)
+    assert [r["tflops"] for r in rows] == pytest.approx([5, 10, 10, 10, 10, 10, 30])
+    assert rows[-1]["of_peak"] == pytest.approx(0.3)
+    assert "| subnet | all of them | 64 | 0.167 | 17 | 30 | 30 % | 6.00x |" in bench.format_speedups(rows)
     assert "s for 100 clips (projected)" in bench.format_speedups(rows)
 
 
@@ -262,15 +268,18 @@ def test_a_variant_that_fails_is_recorded_and_the_next_is_timed(monkeypatch):
     def fake(kind, profile, clips=16, steps=2, device="cpu", count=True, max_clips=2048, **options):
         if options.get("compile"):
             raise RuntimeError("inductor: no C++ compiler\nmore lines")
-        return {"seconds_per_clip": 0.5 if options else 1.0, "batch": clips}
+        return {"seconds_per_clip": 0.5 if options else 1.0, "batch": clips}  # no counted work: no TFLOP/s
 
     monkeypatch.setattr(bench, "time_sampling", fake)
+    monkeypatch.setattr(bench, "device_peaks", lambda device: {"bf16": 100.0, "fp32": 10.0})
     options = {"bf16": {"precision": "bf16"}, "compile": {"compile": True}}
     rows = bench.sampling_speedups("unet", get_profile("micro"), "cpu", log=lambda *a: None, options=options)
     assert [r["variant"] for r in rows] == ["plain", "bf16", "compile", "all of them"]
     assert rows[1]["speedup"] == 2.0 and rows[2] == rows[3] | {"variant": "compile"}
     assert rows[2]["error"] == "RuntimeError: inductor: no C++ compiler"
-    assert "| unet | compile | – | – | – | failed: RuntimeError: inductor: no C++ compiler |" in bench.format_speedups(rows)
+    table = bench.format_speedups(rows)
+    assert "| unet | compile | – | – | – | – | – | failed: RuntimeError: inductor: no C++ compiler |" in table
+    assert "| unet | bf16 | 16 | 0.5 | 1024 | – | – | 2.00x |" in table
 
     def fake_training(kind, profile, steps=5, device=None):
         if profile.train.compile or profile.train.batch_size > 8:
@@ -378,3 +387,21 @@ def test_an_evaluation_set_is_sampled_whole_and_sampling_speedups_run_for_real()
     rows = sampling_speedups("subnet", profile, "cpu", steps=1, eval_clips=10, batch=2, log=lambda *a: None,
                              options={"channels-last": {"channels_last": True}})
     assert [r["variant"] for r in rows] == ["plain", "channels-last"] and rows[1]["batch"] == 2
+    assert all(r["tflops"] > 0 and r["of_peak"] > 0 for r in rows)  # counted work over measured time
+
+
+def test_the_figures_quoted_of_a_stored_benchmark():
+    from scorelab.benchmark import estimate_numbers
+
+    profile = get_profile("paper")
+    rows = [{**row, "device": "cuda", "device_name": "NVIDIA X", "trainable_params": params, "seconds_per_step": step}
+            for row, params, step in zip(_rows(train_hours=2.0, guided=0.36), (7.94e6, 18.48e6, 4.37e6, 2.89e6),
+                                         (0.035, 0.2, 0.05, 0.05))]
+    numbers = estimate_numbers(rows, profile)
+    assert numbers["proj_device"] == "NVIDIA X" and numbers["proj_train_steps"] == "200 000"
+    assert (numbers["proj_unet_params"], numbers["proj_subnet_params"]) == ("18.5 M", "4.4 M")
+    assert numbers["proj_subnet_gradtaps_train"] == "2.0 h" and "proj_classifier_eval" not in numbers
+    assert numbers["proj_subnet_eval"] == "12 min"  # 2048 x 0.36 s
+    assert numbers["proj_subnet_step_share"] == "25 %"
+    assert numbers["proj_comparison"] == _hours(comparison_hours(rows)["hours"])
+    assert "proj_comparison" not in estimate_numbers(rows[1:3], profile)  # the comparison needs every kind
