@@ -452,12 +452,19 @@ def _times_less(ratio: float) -> str:
     return f"{ratio:.3g}x" if ratio < 1000 else f"{float(f'{ratio:.3g}'):,.0f}x"
 
 
+def _figure(x: float) -> str:
+    """Three significant digits and no exponent from 0.0001 up: 1134.2 -> "1,130", 0.0731 -> "0.0731"."""
+    if x > 0:
+        x = round(x, 2 - math.floor(math.log10(x)))
+    return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}"
+
+
 def format_peers(peers: list[dict], vocoder_macs: float | None = None) -> str:
     """A Markdown table of `peer_rows`, with the ratio of each model's work to DiffWave's."""
     base = next((p["macs_per_second"] for p in peers if p["model"] == "diffwave"), None)
-    cells = [[p["name"], p["sampler"], f"{p['macs_per_second'] / 1e12:.3g}",
+    cells = [[p["name"], p["sampler"], _figure(p["macs_per_second"] / 1e12),
               _times_less(base / p["macs_per_second"]) if base else "–",
-              f"{p['seconds_per_second']:.3g}" if "seconds_per_second" in p else "–",
+              _figure(p["seconds_per_second"]) if "seconds_per_second" in p else "–",
               _rate(p, "sample_")] for p in peers]
     header = ["model", "sampler", "TMACs per generated second", "less work than DiffWave", "s per generated second",
               "TFLOP/s (of peak)"]

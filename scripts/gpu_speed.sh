@@ -13,6 +13,10 @@
 #   5. the 2048 clips again, compiled as well; 6. bf16 against float32 on the shipped tiny models
 #      (FID and guided agreement over 3 seeds); 7. the tests that need a GPU.
 # Everything lands in $OUT (JSON and logs); a step that runs out of time keeps its finished rows.
+# Chapter 10's projection reads book/results/benchmark-paper-h200.json, a benchmark of all four
+# models (minutes: each compiles its training step): refresh it with `python -m scorelab benchmark
+# --profile paper --steps 10 --json > book/results/benchmark-paper-h200.json` and `python -m
+# scorelab shipped --update`; the prose quotes it through glue.
 # Try it on a CPU first (minutes, with the micro profile):
 #   OUT=/tmp/o DEVICE=cpu PROFILE_B=micro CLIPS=64 SAMPLE_BATCH=1 QUALITY_CLIPS=2 bash scripts/gpu_speed.sh
 # On a slower device give every step SCALE times its time, and choose the steps with STEPS; the tiny

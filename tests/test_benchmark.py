@@ -346,10 +346,11 @@ def test_the_figures_quoted_of_a_bf16_check():
 
 
 def test_shares_of_the_peak_read_as_plain_percentages():
-    from scorelab.benchmark import _times_less, percent
+    from scorelab.benchmark import _figure, _times_less, percent
 
     assert [percent(s) for s in (0.0014, 0.014, 0.1, 0.35, 1.4)] == ["0.14", "1.4", "10", "35", "140"]
     assert [_times_less(r) for r in (1.0, 23.94, 19312.7)] == ["1x", "23.9x", "19,300x"]
+    assert [_figure(x) for x in (1134.2, 60.62, 0.000848, 999.4, 999.6)] == ["1,130", "60.6", "0.000848", "999", "1,000"]
 
 
 def test_training_speedups_count_clips_per_second_against_the_bf16_peak(monkeypatch):
