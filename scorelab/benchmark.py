@@ -447,16 +447,16 @@ def counted_peers(profile: Profile, costs: dict[str, dict], gamma: float = DEFAU
     return rows
 
 
-def _times_less(ratio: float) -> str:
-    """23.9x; 19,300x (no exponent for the micro profile's tiny models)."""
-    return f"{ratio:.3g}x" if ratio < 1000 else f"{float(f'{ratio:.3g}'):,.0f}x"
-
-
 def _figure(x: float) -> str:
     """Three significant digits and no exponent from 0.0001 up: 1134.2 -> "1,130", 0.0731 -> "0.0731"."""
     if x > 0:
         x = round(x, 2 - math.floor(math.log10(x)))
     return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}"
+
+
+def _times_less(ratio: float) -> str:
+    """23.9x; 19,300x (no exponent for the micro profile's tiny models)."""
+    return f"{_figure(ratio)}x"
 
 
 def format_peers(peers: list[dict], vocoder_macs: float | None = None) -> str:
