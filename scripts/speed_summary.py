@@ -20,6 +20,8 @@ from scorelab.benchmark import format_estimate, format_peers, format_speedups, f
 
 
 def load(out: Path, file: str):
+    """The JSON a step left in `out/file`, or None, named as missing (a step stopped by its time
+    limit leaves no file, or an empty one)."""
     try:
         return json.loads((out / file).read_text())
     except (OSError, ValueError):
@@ -30,20 +32,15 @@ def load(out: Path, file: str):
 def benchmark(out: Path) -> dict | None:
     """The benchmark calls' JSON in `out` joined: every call's rows, and DiffWave's row (from the
     call that timed it) set beside all of them."""
-    parts = []
-    for file in sorted(out.glob("benchmark*.json")):
-        try:
-            parts.append(json.loads(file.read_text()))
-        except ValueError:  # a call stopped by its time limit leaves an empty file
-            print(f"{file.name}: no result (see {out}/logs)\n")
+    parts = [part for file in sorted(out.glob("benchmark*.json")) if (part := load(out, file.name))]
     if not parts:
         print(f"benchmark*.json: no result (see {out}/logs)\n")
         return None
     joined = {"profile": parts[0]["profile"], "rows": [r for part in parts for r in part["rows"]]}
-    peer = next((part["peer"] for part in parts if "peer" in part), None)
-    if peer:
-        joined.update(peer=peer, peers=peer_rows(joined["rows"], peer, get_profile(joined["profile"])),
-                      vocoder_macs_per_second=next(p["vocoder_macs_per_second"] for p in parts if "peer" in p))
+    timed_peer = next((part for part in parts if "peer" in part), None)
+    if timed_peer:
+        joined.update(peer=timed_peer["peer"], vocoder_macs_per_second=timed_peer["vocoder_macs_per_second"],
+                      peers=peer_rows(joined["rows"], timed_peer["peer"], get_profile(joined["profile"])))
     return joined
 
 
