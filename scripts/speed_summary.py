@@ -60,13 +60,13 @@ def main(out: Path, before_file: Path | None = None) -> None:
         print(format_training_speedups(t["rows"]), "\n")
     for r in [row for m in ("subnet", "unet") for c in ("", "-compiled")
               for row in (load(out, f"evalset-{m}{c}.json") or {}).get("rows", [])]:
-        failed = f"; compile failed: {r['compile_error']}" if "compile_error" in r else ""
+        notes = f"; compile failed: {r['compile_error']}" if "compile_error" in r else ""
         how = "compiled, " * bool(r.get("compile")) + f"batch {r['batch']}" + ", bf16" * (r.get("precision") == "bf16")
         was = before.get(r["model"])
         if was and "sample_s_per_clip" in was:  # the benchmark's projection: batch as benchmarked, float32
             then = r["clips"] * was["sample_s_per_clip"]
-            failed += f"; before: {then:.0f} s projected at batch {was['sample_batch']}, {then / r['seconds']:.1f}x"
-        print(f"{r['model']}: {r['clips']} guided clips whole in {r['seconds']:.1f} s ({how}{failed})")
+            notes += f"; before: {then:.0f} s projected at batch {was['sample_batch']}, {then / r['seconds']:.1f}x"
+        print(f"{r['model']}: {r['clips']} guided clips whole in {r['seconds']:.1f} s ({how}{notes})")
     for v in (load(out, "bf16-quality.json") or {}).get("verdicts", []):
         print(f"{v['model']} {v['metric']}: fp32 {v['fp32_mean']:.3f} (spread {v['fp32_spread']:.3f}), "
               f"bf16 {v['bf16_mean']:.3f}: {'within' if v['within'] else 'OUTSIDE'}")
